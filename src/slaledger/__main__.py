@@ -1,0 +1,3 @@
+from slaledger.cli.main import main
+
+main()

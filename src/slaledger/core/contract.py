@@ -1,0 +1,211 @@
+"""The contract model: services, targets, downtime rules, exclusions and credit tiers.
+
+Pydantic models with exact types: percentages are :class:`~decimal.Decimal`, durations are
+integer microseconds. Unknown keys are errors everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from slaledger.core.durations import format_duration, parse_duration
+
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ERROR_CLASSES = ("timeout", "connect", "dns", "tls", "assertion", "other")
+STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+
+def _percentage(value: Any) -> Decimal:
+    """A percentage from ``"99.9"`` or ``99.9`` (YAML floats are read back as written)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError(f'expected a percentage like "99.9", got {value!r}')
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f'expected a percentage like "99.9", got {value!r}') from None
+    if not number.is_finite() or not Decimal(0) <= number <= Decimal(100):
+        raise ValueError(f"expected a percentage from 0 to 100, got {value!r}")
+    return number
+
+
+def _duration(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"expected a duration like 90s, 5m, 48h or 30d, got {value!r}")
+    if isinstance(value, int):
+        raise ValueError(f"expected a duration with a unit (90s, 5m, 48h, 30d), got {value!r}")
+    return parse_duration(value)
+
+
+Percentage = Annotated[Decimal, BeforeValidator(_percentage), PlainSerializer(str)]
+"""An exact percentage, 0 to 100."""
+
+Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(format_duration)]
+"""A duration in integer microseconds, written ``90s``, ``5m``, ``48h`` or ``30d``."""
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Match(StrictModel):
+    """Tests on one observation; every given test must hold."""
+
+    error: Literal["any", "timeout", "connect", "dns", "tls", "assertion", "other"] | None = None
+    status: Annotated[int, Field(ge=100, le=599)] | Literal["1xx", "2xx", "3xx", "4xx", "5xx"] | None = (
+        None
+    )
+    retry_after: Literal["present", "absent"] | None = None
+
+
+class OutcomeRule(StrictModel):
+    match: Match
+    outcome: Literal["up", "down", "excluded"]
+
+
+DEFAULT_OUTCOMES: tuple[OutcomeRule, ...] = (
+    OutcomeRule(match=Match(error="any"), outcome="down"),
+    OutcomeRule(match=Match(status="5xx"), outcome="down"),
+)
+"""Any error is down, a 5xx is down, everything else (2xx, 3xx, 4xx) is up."""
+
+
+class ProbeRatio(StrictModel):
+    rule: Literal["probe-ratio"]
+
+
+class ContinuousFailure(StrictModel):
+    rule: Literal["continuous-failure"]
+    min_duration: Duration
+    confirm: Annotated[int, Field(ge=1)] = 1
+
+    @property
+    def min_buckets(self) -> int:
+        """Consecutive confirmed-down minute buckets an episode needs to count."""
+        return max(1, -(-self.min_duration // 60_000_000))
+
+
+class FirstFailToFirstSuccess(StrictModel):
+    rule: Literal["first-fail-to-first-success"]
+    rounding: Literal["ceil-minute"] = "ceil-minute"
+    confirm: Annotated[int, Field(ge=1)] = 1
+
+
+DowntimeRule = Annotated[
+    ProbeRatio | ContinuousFailure | FirstFailToFirstSuccess, Field(discriminator="rule")
+]
+
+
+class MaintenancePolicy(StrictModel):
+    notice: Duration
+
+
+class Service(StrictModel):
+    name: str
+    description: str | None = None
+    target: Percentage
+    window: Literal["calendar-month", "trailing-30d"] = "calendar-month"
+    per_location: bool = False
+    downtime: DowntimeRule
+    outcomes: tuple[OutcomeRule, ...] = DEFAULT_OUTCOMES
+    maintenance: MaintenancePolicy | None = None
+    excludable_causes: tuple[str, ...] = ()
+    exclude_from: tuple[Literal["downtime", "total"], ...] = ("downtime",)
+
+    @field_validator("exclude_from")
+    @classmethod
+    def _downtime_always_excluded(
+        cls, value: tuple[Literal["downtime", "total"], ...]
+    ) -> tuple[Literal["downtime", "total"], ...]:
+        if "downtime" not in value:
+            raise ValueError("expected a list containing downtime, optionally total")
+        return value
+
+    @field_validator("excludable_causes")
+    @classmethod
+    def _causes_are_identifiers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cause in value:
+            if not IDENTIFIER.match(cause):
+                raise ValueError(f"expected cause names like force-majeure, got {cause!r}")
+        return value
+
+
+class CreditTier(StrictModel):
+    below: Percentage
+    credit: Annotated[int, Field(ge=0, le=100)]
+
+
+class Credits(StrictModel):
+    basis: str
+    mode: Literal["automatic", "on-request"]
+    claim_within: Duration | None = None
+    excluded_plans: tuple[str, ...] = ()
+    tiers: tuple[CreditTier, ...]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Credits:
+        if self.mode == "on-request" and self.claim_within is None:
+            raise ValueError("mode on-request needs claim_within, e.g. 30d")
+        if self.mode == "automatic" and self.claim_within is not None:
+            raise ValueError("claim_within only applies to mode on-request")
+        belows = [tier.below for tier in self.tiers]
+        if len(set(belows)) != len(belows):
+            raise ValueError("each tier needs a different 'below'")
+        return self
+
+    def credit_for(self, availability: Any) -> int:
+        """The credit of the smallest ``below`` that ``availability`` is strictly under."""
+        applicable = [tier for tier in self.tiers if availability < tier.below]
+        return min(applicable, key=lambda tier: tier.below).credit if applicable else 0
+
+
+class Contract(StrictModel):
+    contract: str
+    name: str
+    timezone: str = "UTC"
+    services: dict[str, Service]
+    credits: Credits | None = None
+
+    @field_validator("contract")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not IDENTIFIER.match(value):
+            raise ValueError(f"expected an id of letters, digits, '.', '_' or '-', got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"expected an IANA time zone like UTC or Europe/Berlin, got {value!r}"
+            ) from None
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _service_ids(cls, value: dict[str, Service]) -> dict[str, Service]:
+        if not value:
+            raise ValueError("expected at least one service")
+        for key in value:
+            if not IDENTIFIER.match(key):
+                raise ValueError(f"expected service ids of letters, digits, '.', '_' or '-', got {key!r}")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
