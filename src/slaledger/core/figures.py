@@ -50,3 +50,14 @@ def credit_percent(availability: Fraction | None, credits: Credits | None) -> in
     if availability is None or credits is None:
         return 0
     return credits.credit_for(availability)
+
+
+def allowed_downtime_minutes(target: Decimal, minutes: int) -> Fraction:
+    """Downtime a target allows in a period of ``minutes``: ``minutes × (100 − target) / 100``."""
+    return Fraction(minutes) * (100 - as_fraction(target)) / 100
+
+
+def whole_minutes_allowed(target: Decimal, minutes: int) -> int:
+    """The most whole minutes of downtime that still meet ``target``."""
+    allowed = allowed_downtime_minutes(target, minutes)
+    return allowed.numerator // allowed.denominator

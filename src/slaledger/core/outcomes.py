@@ -62,22 +62,34 @@ def compile_outcomes(rules: tuple[OutcomeRule, ...]) -> NDArray[np.int8]:
     return table
 
 
+CHUNK_ROWS = 1 << 20
+"""Rows processed at a time: keeps temporaries in cache and off the page-fault path."""
+
+
 def classify(
     observations: Observations, rule_lists: Sequence[Sequence[OutcomeRule]]
 ) -> NDArray[np.int8]:
     """Outcome codes for every observation; ``rule_lists[i]`` applies to service ``i``."""
-    if len(observations) == 0:
-        return np.empty(0, dtype=np.int8)
+    size = len(observations)
+    result = np.empty(size, dtype=np.int8)
+    if size == 0:
+        return result
     distinct: dict[tuple[OutcomeRule, ...], int] = {}
-    service_table = np.array(
+    table_of_service = np.array(
         [distinct.setdefault(tuple(rules), len(distinct)) for rules in rule_lists] or [0],
-        dtype=np.int64,
+        dtype=np.int32,
     )
     tables = np.concatenate([compile_outcomes(rules) for rules in distinct] or [np.zeros(1)])
-    key = observations.error.astype(np.int64) * _STATUSES
-    key += observations.status
-    key *= 2
-    key += observations.retry_after
-    if len(distinct) > 1:
-        key += service_table[observations.service] * TABLE_SIZE
-    return tables.astype(np.int8)[key]
+    tables = tables.astype(np.int8)
+    key = np.empty(min(size, CHUNK_ROWS), dtype=np.int32)
+    for lo in range(0, size, CHUNK_ROWS):
+        hi = min(size, lo + CHUNK_ROWS)
+        k = key[: hi - lo]
+        np.multiply(observations.error[lo:hi], _STATUSES, out=k, dtype=np.int32)
+        k += observations.status[lo:hi]
+        k *= 2
+        k += observations.retry_after[lo:hi]
+        if len(distinct) > 1:
+            k += table_of_service[observations.service[lo:hi]] * TABLE_SIZE
+        np.take(tables, k, out=result[lo:hi])
+    return result

@@ -67,13 +67,12 @@ class Result:
     def availability_text(self) -> str | None:
         return None if self.availability is None else decimal_text(self.availability)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
+    def as_dict(self, report_period: Period | None = None) -> dict[str, Any]:
+        """The result in the report JSON format; ``period`` only where it is not the report's."""
+        fields: dict[str, Any] = {
             "service": self.service,
             "location": self.location,
             "rule": self.rule,
-            "window": self.window,
-            "period": self.period.as_dict(),
             "target": str(self.target),
             "total_minutes": self.total_minutes,
             "downtime_minutes": self.downtime_minutes,
@@ -84,6 +83,9 @@ class Result:
             "probes": self.probes.as_dict(),
             "episodes": [episode.as_dict() for episode in self.episodes],
         }
+        if report_period is not None and self.period != report_period:
+            fields["period"] = self.period.as_dict()
+        return fields
 
 
 @dataclass(frozen=True)
@@ -96,5 +98,5 @@ class Report:
         return {
             "contract": self.contract,
             "period": self.period.as_dict(),
-            "results": [result.as_dict() for result in self.results],
+            "results": [result.as_dict(self.period) for result in self.results],
         }

@@ -1,0 +1,31 @@
+"""``slaledger report``: settle a month from observation files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from slaledger.adapters.report_render import FORMATS, render_report
+from slaledger.app import report_from_files
+from slaledger.cli.main import reports_user_errors
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.command("report")
+@click.argument("contract", type=_FILE)
+@click.option("--probes", "probes", type=_FILE, required=True, help="Observations CSV.")
+@click.option("--events", "events", type=_FILE, help="Maintenance and exclusions YAML.")
+@click.option("--month", "month", required=True, help="Calendar month, YYYY-MM.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
+)
+@click.option("--at", "at", help="End of trailing windows (default: end of the month).")
+@reports_user_errors
+def command(
+    contract: Path, probes: Path, events: Path | None, month: str, fmt: str, at: str | None
+) -> None:
+    """Settle CONTRACT for one month: availability, target, credit and episodes."""
+    report = report_from_files(contract, probes, events, month, at)
+    click.echo(render_report(report, fmt), nl=False)

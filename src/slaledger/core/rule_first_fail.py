@@ -1,0 +1,176 @@
+"""``first-fail-to-first-success``: down from a location's first failed probe to its first
+successful one, combined across locations, cut by exclusions, rounded up once per interval."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from slaledger.core.contract import FirstFailToFirstSuccess
+from slaledger.core.intervals import IntervalSet, at_least
+from slaledger.core.outcomes import CHUNK_ROWS, DOWN, UP
+from slaledger.core.report import Episode, EpisodeStatus
+from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
+from slaledger.core.timebase import US_PER_MINUTE
+
+
+def _grouped_in_time(
+    service: NDArray[np.int32], location: NDArray[np.int16], timestamp: NDArray[np.int64], n: int
+) -> bool:
+    """Whether rows are sorted by (service, location) and by time within each."""
+    size = timestamp.size
+    for lo in range(0, size, CHUNK_ROWS):
+        hi = min(size, lo + CHUNK_ROWS + 1)
+        group = service[lo:hi].astype(np.int64) * n + location[lo:hi]
+        step = group[1:] - group[:-1]
+        if (step < 0).any() or ((step == 0) & (timestamp[lo + 1 : hi] < timestamp[lo : hi - 1])).any():
+            return False
+    return True
+
+
+def location_intervals(data: RuleInput) -> dict[tuple[int, int], IntervalSet]:
+    """Per (service, location): from each first down probe to the next up probe.
+
+    ``excluded`` probes neither open nor close an interval; one still open when the data
+    ends runs to the end of the period. Rows already sorted by (service, location, time), as
+    the store and most exports deliver them, are read in place; others are sorted first.
+    """
+    n = max(len(data.locations), 1)
+    service, location, timestamp, outcome = (
+        data.service,
+        data.location,
+        data.timestamp,
+        data.outcome,
+    )
+    if not _grouped_in_time(service, location, timestamp, n):
+        group = service.astype(np.int64) * n + location
+        rows = np.flatnonzero(np.isin(group, np.unique(group[outcome == DOWN])))
+        order = rows[np.lexsort((timestamp[rows], group[rows]))]
+        service, location, timestamp, outcome = (
+            service[order],
+            location[order],
+            timestamp[order],
+            outcome[order],
+        )
+    return _intervals_in_sorted(service, location, timestamp, outcome, n, data.period.end)
+
+
+def _intervals_in_sorted(
+    service: NDArray[np.int32],
+    location: NDArray[np.int16],
+    timestamp: NDArray[np.int64],
+    outcome: NDArray[np.int8],
+    n: int,
+    period_end: int,
+) -> dict[tuple[int, int], IntervalSet]:
+    """Down intervals from rows sorted by (group, time), visiting only down/excluded rows.
+
+    A maximal stretch of consecutive down-or-excluded rows of one group holds one down
+    interval: it opens at the stretch's first down row and closes at the row after the
+    stretch (an up row) when that row is in the same group.
+    """
+    marked = np.flatnonzero(outcome != UP)
+    if marked.size == 0:
+        return {}
+    group = service[marked].astype(np.int64) * n + location[marked]
+    is_down = outcome[marked] == DOWN
+    first = np.ones(marked.size, dtype=bool)
+    first[1:] = (np.diff(marked) != 1) | (np.diff(group) != 0)
+    stretch = np.flatnonzero(first)
+    position = np.arange(marked.size)
+    first_down = np.minimum.reduceat(np.where(is_down, position, marked.size), stretch)
+    has_down = first_down < marked.size
+    last = np.append(stretch[1:], marked.size) - 1
+    stretch_group = group[stretch][has_down]
+    starts = timestamp[marked[first_down[has_down]]]
+    after = marked[last[has_down]] + 1
+    ends = np.full(starts.size, period_end, dtype=np.int64)
+    inside = after < timestamp.size
+    after_group = np.full(after.size, -1, dtype=np.int64)
+    after_group[inside] = service[after[inside]].astype(np.int64) * n + location[after[inside]]
+    closes = after_group == stretch_group
+    ends[closes] = timestamp[after[closes]]
+    ends = np.maximum(ends, starts)
+
+    result: dict[tuple[int, int], IntervalSet] = {}
+    bounds = np.flatnonzero(np.diff(stretch_group)) + 1
+    for chunk in np.split(np.arange(starts.size), bounds):
+        if chunk.size:
+            g = int(stretch_group[chunk[0]])
+            result[(g // n, g % n)] = IntervalSet.from_arrays(starts[chunk], ends[chunk])
+    return result
+
+
+def settle_first_fail(
+    data: RuleInput, rule: FirstFailToFirstSuccess
+) -> dict[ResultKey, RuleOutcome]:
+    """Counted minutes and episodes per result for ``rule`` over ``data``."""
+    per_location = location_intervals(data)
+    confirm = 1 if data.per_location else rule.confirm
+    grouped: dict[ResultKey, tuple[list[IntervalSet], list[IntervalSet]]] = {}
+    for (service, location), raw in per_location.items():
+        key: ResultKey = (service, location) if data.per_location else (service, None)
+        own = data.windows[service]
+        name = data.locations[location]
+        kept = raw if data.per_location else raw.difference(own.by_location.get(name, IntervalSet.empty()))
+        raws, effectives = grouped.setdefault(key, ([], []))
+        raws.append(raw)
+        effectives.append(kept)
+    outcomes: dict[ResultKey, RuleOutcome] = {}
+    for key, (raws, effectives) in grouped.items():
+        down = at_least(raws, confirm)
+        # Episodes are the down intervals that touch the period, reported unclipped.
+        touching = (down.ends > data.period.start) & (down.starts < data.period.end)
+        if not touching.any():
+            continue
+        shown = IntervalSet(down.starts[touching], down.ends[touching])
+        counted_time = (
+            at_least(effectives, confirm)
+            .clip(data.period.start, data.period.end)
+            .difference(data.excluded_for(*key))
+        )
+        outcomes[key] = _episodes(data, key, shown, counted_time, confirm)
+    return outcomes
+
+
+def _episodes(
+    data: RuleInput, key: ResultKey, shown: IntervalSet, counted_time: IntervalSet, confirm: int
+) -> RuleOutcome:
+    # Every counted piece lies inside exactly one shown episode.
+    owner = np.searchsorted(shown.starts, counted_time.starts, side="right") - 1
+    lengths = np.zeros(len(shown), dtype=np.int64)
+    np.add.at(lengths, owner, counted_time.ends - counted_time.starts)
+    emergencies = [
+        e
+        for e in data.windows[key[0]].emergencies
+        if e.location is None or key[1] is None or e.location == data.locations[key[1]]
+    ]
+    episodes: list[Episode] = []
+    total = 0
+    for start, end, kept_us in zip(
+        shown.starts.tolist(), shown.ends.tolist(), lengths.tolist(), strict=True
+    ):
+        minutes = -(-kept_us // US_PER_MINUTE)
+        total += minutes
+        status: EpisodeStatus = "counted" if minutes else "excluded"
+        reason = f"down {_span(end - start)} from first failed to first successful probe"
+        if minutes:
+            reason += f"; {_span(kept_us)} counted, rounded up to {minutes} min"
+        else:
+            reason += "; all of it excluded or outside the period"
+        overlapping = [e for e in emergencies if e.start < end and start < e.end]
+        if minutes and overlapping:
+            status = "emergency-maintenance"
+            reason += "; during " + overlapping[0].reason
+        if confirm > 1:
+            reason += f"; confirmed by at least {confirm} locations"
+        episodes.append(Episode(start, end, minutes, status, reason))
+    return RuleOutcome(total, tuple(episodes))
+
+
+def _span(us: int) -> str:
+    seconds, micro = divmod(us, 1_000_000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+    return text if not micro else text + f" +{micro}us"

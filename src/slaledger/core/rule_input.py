@@ -1,0 +1,47 @@
+"""What every downtime rule receives: one group of services' observations, already classified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from slaledger.core.intervals import IntervalSet
+from slaledger.core.periods import Period
+from slaledger.core.report import Episode
+from slaledger.core.windows import ServiceWindows
+
+ResultKey = tuple[int, int | None]
+"""(service index within the group, location code for per-location results, else None)."""
+
+
+@dataclass(frozen=True, eq=False)
+class RuleInput:
+    """Observations of the services one rule settles together, with their excluded time.
+
+    ``service`` holds indexes into ``windows`` (one entry per service of the group);
+    ``location`` holds codes into ``locations``; ``outcome`` holds up/down/excluded codes.
+    """
+
+    timestamp: NDArray[np.int64]
+    service: NDArray[np.int32]
+    location: NDArray[np.int16]
+    outcome: NDArray[np.int8]
+    windows: tuple[ServiceWindows, ...]
+    locations: tuple[str, ...]
+    period: Period
+    per_location: bool
+
+    def excluded_for(self, service: int, location: int | None) -> IntervalSet:
+        """Excluded time that applies to a whole result (service-wide, or one location)."""
+        own = self.windows[service]
+        return own.everywhere if location is None else own.for_location(self.locations[location])
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """Counted downtime minutes and the episodes a rule saw, for one result."""
+
+    downtime_minutes: int
+    episodes: tuple[Episode, ...]
