@@ -1,0 +1,1 @@
+"""Adapters: read and write files (YAML, CSV, reports) around the pure core."""
