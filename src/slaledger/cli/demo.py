@@ -1,0 +1,147 @@
+"""``slaledger demo``: a scripted month of probes for each example contract, settled for real.
+
+The demo takes the path a user takes: it writes the observations CSV and the events file,
+loads them back with the same loaders ``slaledger report`` uses, settles the month, and
+saves the JSON report next to them.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from slaledger.adapters.contract_file import load_contract
+from slaledger.adapters.csv_observations import read_observations, write_observations
+from slaledger.adapters.events_file import load_events
+from slaledger.adapters.files import atomic_write_text
+from slaledger.adapters.report_render import render_report
+from slaledger.app import parse_month_option
+from slaledger.cli.errors import reports_user_errors
+from slaledger.core.report import Report
+from slaledger.core.settle import settle
+from slaledger.demo import demo_month, events_yaml
+from slaledger.errors import Problem, UserError
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "contracts"
+"""The example contracts of a source checkout (``src/slaledger/cli`` → repository root)."""
+
+CONTRACTS = ("heft-io", "itstabyl", "hosting-pop")
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for the generated files, one subfolder per contract.",
+)
+@click.option("--month", default="2026-10", show_default=True, help="Month to generate, YYYY-MM.")
+@reports_user_errors
+def command(out: Path, month: str) -> None:
+    """Generate a month of probes and events for each example contract and settle it."""
+    year, number = parse_month_option(month)
+    label = f"{year:04d}-{number:02d}"
+    console = Console(highlight=False)
+    commands: list[str] = []
+    for name in CONTRACTS:
+        contract_path = _example(name)
+        folder = out / name
+        with console.status(f"{name}: generating, writing and settling {label}…"):
+            report, lines = _run(contract_path, folder, year, number, label)
+        console.rule(f"[bold]{name}[/bold]  {label}")
+        console.print(f"What happened ({len(lines)} scripted incidents):", style="bold")
+        for line in lines:
+            console.print(f"  • {line}", markup=False, soft_wrap=True)
+        console.print()
+        console.out(render_report(report, "table"), highlight=False)
+        console.print(
+            f"Files in {_shown(folder)}: observations.csv, events.yaml, report-{label}.json",
+            markup=False,
+            soft_wrap=True,
+        )
+        commands.append(
+            " ".join(
+                [
+                    "slaledger report",
+                    _quoted(contract_path),
+                    "--probes",
+                    _quoted(folder / "observations.csv"),
+                    "--events",
+                    _quoted(folder / "events.yaml"),
+                    "--month",
+                    label,
+                ]
+            )
+        )
+    console.rule("[bold]Re-run the settlements yourself[/bold]")
+    for line in commands:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print("Add --format json or --format csv for the machine-readable reports.")
+
+
+def _run(
+    contract_path: Path, folder: Path, year: int, number: int, label: str
+) -> tuple[Report, tuple[str, ...]]:
+    """Write the month's files, read them back like a user's, settle and save the report."""
+    contract = load_contract(contract_path)
+    data = demo_month(contract, year, number)
+    probes_path = folder / "observations.csv"
+    events_path = folder / "events.yaml"
+    header = f"Maintenance and exclusions of {contract.contract}, {label} (slaledger demo)."
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        write_observations(probes_path, data.observations)
+        atomic_write_text(events_path, events_yaml(data.events, header=header))
+    observations = read_observations(probes_path, list(contract.services))
+    events = load_events(events_path, contract)
+    report = settle(contract, observations, events, (year, number))
+    with _writing(folder):
+        atomic_write_text(folder / f"report-{label}.json", render_report(report, "json"))
+    return report, data.incidents
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Turn a failed write (folder is a file, no permission, disk full) into a user error."""
+    try:
+        yield
+    except OSError as error:
+        where = error.filename if error.filename is not None else folder
+        reason = error.strerror or str(error)
+        raise UserError(
+            Problem(f"cannot write the demo files: {reason}", source=str(where))
+        ) from None
+
+
+def _example(name: str) -> Path:
+    path = EXAMPLES / f"{name}.yaml"
+    if not path.is_file():
+        raise UserError(
+            Problem(
+                f"example contract {name}.yaml not found in {EXAMPLES}; the demo needs the "
+                "examples/ folder of a slaledger source checkout (run it from there, e.g. "
+                "`make demo`)",
+                field="demo",
+            )
+        )
+    return path
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    absolute = path.resolve()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return os.fspath(absolute)
+
+
+def _quoted(path: Path) -> str:
+    return shlex.quote(_shown(path))
