@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from slaledger.app import check_contract
-from slaledger.cli.main import reports_user_errors
+from slaledger.cli.errors import reports_user_errors
 from slaledger.core.contract import (
     ContinuousFailure,
     Contract,
@@ -16,7 +16,7 @@ from slaledger.core.contract import (
     Service,
 )
 from slaledger.core.durations import format_duration
-from slaledger.core.figures import allowed_downtime_minutes
+from slaledger.core.figures import allowed_downtime_minutes, decimal_text
 
 MONTH_DAYS = (28, 30, 31)
 
@@ -37,12 +37,10 @@ def describe_rule(service: Service) -> str:
 
 
 def format_allowance(minutes: Fraction) -> str:
-    """``4.32 min`` under an hour, ``3.60 h`` from an hour (two decimals, rounded down)."""
+    """``4.32 min`` under an hour, ``3.60 h`` from an hour (two decimals, half-even)."""
     if minutes < 60:
-        hundredths = minutes * 100
-        return f"{Fraction(hundredths.numerator // hundredths.denominator, 100):.2f} min"
-    hundredths = minutes * 100 / 60
-    return f"{Fraction(hundredths.numerator // hundredths.denominator, 100):.2f} h"
+        return f"{decimal_text(minutes, 2)} min"
+    return f"{decimal_text(minutes / 60, 2)} h"
 
 
 def describe_contract(contract: Contract) -> str:
@@ -81,7 +79,7 @@ def describe_contract(contract: Contract) -> str:
     else:
         c = contract.credits
         tiers = ", ".join(f"below {t.below} % -> {t.credit} %" for t in c.tiers)
-        mode = c.mode
+        mode: str = c.mode
         if c.claim_within is not None:
             mode += f" within {format_duration(c.claim_within)}"
         lines.append(f"credits: {mode}, of {c.basis}: {tiers}")

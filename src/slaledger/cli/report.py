@@ -8,7 +8,7 @@ import click
 
 from slaledger.adapters.report_render import FORMATS, render_report
 from slaledger.app import report_from_files
-from slaledger.cli.main import reports_user_errors
+from slaledger.cli.errors import reports_user_errors
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -18,9 +18,7 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.option("--probes", "probes", type=_FILE, required=True, help="Observations CSV.")
 @click.option("--events", "events", type=_FILE, help="Maintenance and exclusions YAML.")
 @click.option("--month", "month", required=True, help="Calendar month, YYYY-MM.")
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--at", "at", help="End of trailing windows (default: end of the month).")
 @reports_user_errors
 def command(

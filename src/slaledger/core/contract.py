@@ -64,9 +64,9 @@ class Match(StrictModel):
     """Tests on one observation; every given test must hold."""
 
     error: Literal["any", "timeout", "connect", "dns", "tls", "assertion", "other"] | None = None
-    status: Annotated[int, Field(ge=100, le=599)] | Literal["1xx", "2xx", "3xx", "4xx", "5xx"] | None = (
-        None
-    )
+    status: (
+        Annotated[int, Field(ge=100, le=599)] | Literal["1xx", "2xx", "3xx", "4xx", "5xx"] | None
+    ) = None
     retry_after: Literal["present", "absent"] | None = None
 
 
@@ -203,7 +203,9 @@ class Contract(StrictModel):
             raise ValueError("expected at least one service")
         for key in value:
             if not IDENTIFIER.match(key):
-                raise ValueError(f"expected service ids of letters, digits, '.', '_' or '-', got {key!r}")
+                raise ValueError(
+                    f"expected service ids of letters, digits, '.', '_' or '-', got {key!r}"
+                )
         return value
 
     @property

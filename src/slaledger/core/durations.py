@@ -20,8 +20,11 @@ def parse_duration(text: str) -> int:
 
 
 def format_duration(us: int) -> str:
-    """The largest whole unit that expresses ``us`` exactly (``2d``, ``90s``)."""
-    for suffix in ("d", "h", "m", "s"):
+    """The largest whole unit that expresses ``us`` exactly (``30d``, ``48h``, ``90s``);
+    days only from three days on, since notices are usually given in hours."""
+    if us % US_PER_DAY == 0 and us >= 3 * US_PER_DAY:
+        return f"{us // US_PER_DAY}d"
+    for suffix in ("h", "m", "s"):
         unit = _UNIT_US[suffix]
         if us % unit == 0:
             return f"{us // unit}{suffix}"

@@ -67,6 +67,9 @@ class IntervalSet:
             return NotImplemented
         return np.array_equal(self.starts, other.starts) and np.array_equal(self.ends, other.ends)
 
+    def __hash__(self) -> int:
+        return hash((self.starts.tobytes(), self.ends.tobytes()))
+
     def __repr__(self) -> str:
         return f"IntervalSet({self.pairs()!r})"
 

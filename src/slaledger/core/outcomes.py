@@ -79,7 +79,7 @@ def classify(
         [distinct.setdefault(tuple(rules), len(distinct)) for rules in rule_lists] or [0],
         dtype=np.int32,
     )
-    tables = np.concatenate([compile_outcomes(rules) for rules in distinct] or [np.zeros(1)])
+    tables = np.concatenate([compile_outcomes(rules) for rules in distinct])
     tables = tables.astype(np.int8)
     key = np.empty(min(size, CHUNK_ROWS), dtype=np.int32)
     for lo in range(0, size, CHUNK_ROWS):

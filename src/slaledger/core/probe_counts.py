@@ -12,22 +12,28 @@ from slaledger.core.rule_input import ResultKey, RuleInput
 
 _OUTSIDE = 3
 
+WindowScope = tuple[IntervalSet, NDArray[np.bool_] | None, int | None]
+"""Excluded time, the services it applies to (``None``: all), and a location code or any."""
 
-def window_scopes(data: RuleInput) -> list[tuple[IntervalSet, NDArray[np.bool_] | None, int | None]]:
+
+def window_scopes(
+    data: RuleInput,
+) -> list[WindowScope]:
     """Excluded windows grouped by scope: (time, which services or all, location code or any).
 
     Services sharing the same excluded time (a ``"*"`` window, say) share one scope.
     """
     scopes: dict[tuple[tuple[tuple[int, int], ...], str | None], list[int]] = {}
+    location: str | None
     for index, own in enumerate(data.windows):
         if own.everywhere:
             scopes.setdefault((tuple(own.everywhere.pairs()), None), []).append(index)
         for location, excluded in own.by_location.items():
             if location in data.locations:
                 scopes.setdefault((tuple(excluded.pairs()), location), []).append(index)
-    result = []
+    result: list[WindowScope] = []
     for (pairs, location), services in scopes.items():
-        member = None
+        member: NDArray[np.bool_] | None = None
         if len(services) < len(data.windows):
             member = np.zeros(len(data.windows), dtype=bool)
             member[services] = True
@@ -46,7 +52,7 @@ def window_mask(data: RuleInput, lo: int = 0, hi: int | None = None) -> NDArray[
 
 
 def _mask(
-    scopes: list[tuple[IntervalSet, NDArray[np.bool_] | None, int | None]],
+    scopes: list[WindowScope],
     data: RuleInput,
     lo: int,
     hi: int,

@@ -2,10 +2,13 @@
 
 Works on the sparse set of failing buckets only (down observations are rare), so a month of
 one-minute probes for thousands of services costs one pass to find the down rows and a sort
-of those few rows.
+of those few rows. Buckets are keyed ``row << 32 | minute``, where a row is a service (or a
+service and location, for per-location results) and minutes count from the earliest one seen.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,142 +21,185 @@ from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
 from slaledger.core.timebase import US_PER_MINUTE, ceil_minute
 
 _LOW32 = (1 << 32) - 1
+Keys = NDArray[np.int64]
 
 
-def _bucket_flags(
-    keys: NDArray[np.int64],
-    base: int,
-    row_sets: dict[int, list[tuple[int, int]]],
+@dataclass(frozen=True)
+class _Buckets:
+    """Confirmed-down buckets, sorted, with what cuts them out of the count."""
+
+    keys: Keys
+    base: int
+    cut: NDArray[np.bool_]
+    in_emergency: NDArray[np.bool_]
+
+    @property
+    def rows(self) -> Keys:
+        return self.keys >> 32
+
+    @property
+    def minutes(self) -> Keys:
+        return self.keys & _LOW32
+
+
+def _in_sets(
+    keys: Keys, base: int, row_sets: dict[int, list[tuple[int, int]]]
 ) -> NDArray[np.bool_]:
-    """For sorted ``row << 32 | minute`` keys: whether the bucket starts in its row's set."""
+    """For sorted bucket keys: whether each bucket starts inside its row's intervals."""
     flags = np.zeros(keys.size, dtype=bool)
     rows = keys >> 32
     for row, pairs in row_sets.items():
         lo, hi = np.searchsorted(rows, [row, row + 1])
-        if lo == hi:
-            continue
         starts = ((keys[lo:hi] & _LOW32) + base) * US_PER_MINUTE
         for start, end in pairs:
             flags[lo:hi] |= (starts >= start) & (starts < end)
     return flags
 
 
-def settle_continuous_failure(data: RuleInput, rule: ContinuousFailure) -> dict[ResultKey, RuleOutcome]:
-    """Counted minutes and episodes per result for ``rule`` over ``data``."""
+def _row_key(data: RuleInput, row: int) -> ResultKey:
+    n = max(len(data.locations), 1)
+    return (row // n, row % n) if data.per_location else (row, None)
+
+
+def _confirmed(data: RuleInput, confirm: int) -> _Buckets | None:
+    """Buckets at least ``confirm`` locations fail, and which of them exclusions cut."""
     down = np.flatnonzero(data.outcome == DOWN)
     if down.size == 0:
-        return {}
-    n_locations = max(len(data.locations), 1)
+        return None
+    n = max(len(data.locations), 1)
     minute = data.timestamp[down] // US_PER_MINUTE
     base = int(minute.min())
-    pair = data.service[down].astype(np.int64) * n_locations + data.location[down]
     # Each failing (service, location, minute) once.
-    failing = np.unique(pair << 32 | (minute - base))
-    f_pair = failing >> 32
-    f_minute = failing & _LOW32
-    f_service = f_pair // n_locations
-    f_location = f_pair % n_locations
-
-    confirm = 1 if data.per_location else rule.confirm
-    rows = f_pair if data.per_location else f_service
-    row_minute = rows << 32 | f_minute
-    buckets, failing_locations = np.unique(row_minute, return_counts=True)
-    confirmed = failing_locations >= confirm
-    buckets = buckets[confirmed]
-    if buckets.size == 0:
-        return {}
-
-    cut = np.zeros(buckets.size, dtype=bool)
+    failing = np.unique(
+        (data.service[down].astype(np.int64) * n + data.location[down]) << 32 | (minute - base)
+    )
+    pair, f_minute = failing >> 32, failing & _LOW32
+    row_minute = (pair if data.per_location else pair // n) << 32 | f_minute
+    keys, votes = np.unique(row_minute, return_counts=True)
+    confirmed = votes >= confirm
+    keys = keys[confirmed]
+    if keys.size == 0:
+        return None
+    cut = np.zeros(keys.size, dtype=bool)
     if not data.per_location:
-        # A location-bound window removes that location's vote for the buckets it covers.
-        loc_sets: dict[int, list[tuple[int, int]]] = {}
-        for p in np.unique(f_pair).tolist():
-            own = data.windows[p // n_locations]
-            name = data.locations[p % n_locations]
-            if name in own.by_location:
-                loc_sets[p] = own.by_location[name].pairs()
-        if loc_sets:
-            voided = _bucket_flags(f_pair << 32 | f_minute, base, loc_sets)
-            kept, kept_counts = np.unique(row_minute[~voided], return_counts=True)
-            slot = np.searchsorted(kept, buckets)
-            found = slot < kept.size
-            found[found] &= kept[slot[found]] == buckets[found]
-            effective = np.zeros(buckets.size, dtype=np.int64)
-            effective[found] = kept_counts[slot[found]]
-            cut |= effective < confirm
-
-    bucket_rows = buckets >> 32
-    row_ids = np.unique(bucket_rows).tolist()
-
-    def row_key(row: int) -> ResultKey:
-        if data.per_location:
-            return row // n_locations, row % n_locations
-        return row, None
-
-    excluded_sets = {
-        row: data.excluded_for(*row_key(row)).pairs() for row in row_ids
-    }
-    cut |= _bucket_flags(buckets, base, {r: p for r, p in excluded_sets.items() if p})
-    emergencies = {
-        row: [
+        cut |= _voided_by_location_windows(data, failing, row_minute, keys, base, confirm)
+    row_ids = np.unique(keys >> 32).tolist()
+    excluded = {row: data.excluded_for(*_row_key(data, row)).pairs() for row in row_ids}
+    cut |= _in_sets(keys, base, {row: pairs for row, pairs in excluded.items() if pairs})
+    emergencies: dict[int, list[tuple[int, int]]] = {}
+    for row in row_ids:
+        service, location = _row_key(data, row)
+        spans = [
             (e.start, e.end)
-            for e in data.windows[row_key(row)[0]].emergencies
-            if e.location is None
-            or not data.per_location
-            or e.location == data.locations[row % n_locations]
+            for e in data.windows[service].emergencies
+            if e.location is None or location is None or e.location == data.locations[location]
         ]
-        for row in row_ids
-    }
-    in_emergency = _bucket_flags(buckets, base, {r: p for r, p in emergencies.items() if p})
+        if spans:
+            emergencies[row] = spans
+    return _Buckets(keys, base, cut, _in_sets(keys, base, emergencies))
 
-    first_minute = ceil_minute(data.period.start) // US_PER_MINUTE - base
-    end_minute = ceil_minute(data.period.end) // US_PER_MINUTE - base
-    b_minute = buckets & _LOW32
-    in_period = (b_minute >= first_minute) & (b_minute < end_minute)
 
-    starts_run = np.ones(buckets.size, dtype=bool)
-    starts_run[1:] = np.diff(buckets) != 1
-    run_first = np.flatnonzero(starts_run)
-    run_length = np.diff(np.append(run_first, buckets.size))
-    counted_bucket = in_period & ~cut
+def _voided_by_location_windows(
+    data: RuleInput, failing: Keys, row_minute: Keys, keys: Keys, base: int, confirm: int
+) -> NDArray[np.bool_]:
+    """Confirmed buckets that fewer than ``confirm`` locations fail outside their own windows."""
+    n = max(len(data.locations), 1)
+    pair_sets: dict[int, list[tuple[int, int]]] = {}
+    for pair in np.unique(failing >> 32).tolist():
+        own = data.windows[pair // n]
+        name = data.locations[pair % n]
+        if name in own.by_location:
+            pair_sets[pair] = own.by_location[name].pairs()
+    if not pair_sets:
+        return np.zeros(keys.size, dtype=bool)
+    voided = _in_sets(failing, base, pair_sets)
+    kept, kept_votes = np.unique(row_minute[~voided], return_counts=True)
+    votes = np.zeros(keys.size, dtype=np.int64)
+    if kept.size:
+        slot = np.minimum(np.searchsorted(kept, keys), kept.size - 1)
+        hit = kept[slot] == keys
+        votes[hit] = kept_votes[slot[hit]]
+    return votes < confirm
+
+
+def settle_continuous_failure(
+    data: RuleInput, rule: ContinuousFailure
+) -> dict[ResultKey, RuleOutcome]:
+    """Counted minutes and episodes per result for ``rule`` over ``data``."""
+    confirm = 1 if data.per_location else rule.confirm
+    buckets = _confirmed(data, confirm)
+    if buckets is None:
+        return {}
+    first_minute = ceil_minute(data.period.start) // US_PER_MINUTE - buckets.base
+    end_minute = ceil_minute(data.period.end) // US_PER_MINUTE - buckets.base
+    minutes = buckets.minutes
+    in_period = (minutes >= first_minute) & (minutes < end_minute)
+    run_starts = np.ones(buckets.keys.size, dtype=bool)
+    run_starts[1:] = np.diff(buckets.keys) != 1
+    run_first = np.flatnonzero(run_starts)
+    run_length = np.diff(np.append(run_first, buckets.keys.size))
+    counted = in_period & ~buckets.cut
     n_in_period = np.add.reduceat(in_period.astype(np.int64), run_first)
-    n_counted = np.add.reduceat(counted_bucket.astype(np.int64), run_first)
-    n_emergency = np.add.reduceat((counted_bucket & in_emergency).astype(np.int64), run_first)
+    n_counted = np.add.reduceat(counted.astype(np.int64), run_first)
+    n_emergency = np.add.reduceat((counted & buckets.in_emergency).astype(np.int64), run_first)
 
-    results: dict[ResultKey, list[Episode]] = {}
-    totals: dict[ResultKey, int] = {}
-    needed = rule.min_buckets
-    minimum = format_duration(rule.min_duration)
+    episodes: dict[ResultKey, list[Episode]] = {}
     for index in np.flatnonzero(n_in_period > 0).tolist():
         first = int(run_first[index])
-        row = int(bucket_rows[first])
-        key = row_key(row)
-        length = int(run_length[index])
-        start = (int(b_minute[first]) + base) * US_PER_MINUTE
-        end = start + length * US_PER_MINUTE
-        period_minutes = int(n_in_period[index])
-        counted = int(n_counted[index]) if length >= needed else 0
-        status: EpisodeStatus
-        if length < needed:
-            status, reason = "too-short", f"{length} min down, shorter than the {minimum} minimum"
-        elif counted == 0:
-            status = "excluded"
-            reason = f"{length} min down, all {period_minutes} min in the period excluded"
-        else:
-            notes = [f"{length} min down (minimum {minimum})"]
-            if counted < period_minutes:
-                notes.append(f"{period_minutes - counted} min excluded")
-            if period_minutes < length:
-                notes.append(f"{length - period_minutes} min outside the period")
-            status, reason = "counted", "; ".join(notes)
-            if n_emergency[index]:
-                status = "emergency-maintenance"
-                reason += "; during " + _emergency_reason(data, key, start, end)
-        if confirm > 1:
-            reason += f"; confirmed by at least {confirm} locations"
-        results.setdefault(key, []).append(Episode(start, end, counted, status, reason))
-        totals[key] = totals.get(key, 0) + counted
-    return {key: RuleOutcome(totals[key], tuple(episodes)) for key, episodes in results.items()}
+        key = _row_key(data, int(buckets.rows[first]))
+        start = (int(minutes[first]) + buckets.base) * US_PER_MINUTE
+        episode = _episode(
+            data,
+            rule,
+            key,
+            start,
+            length=int(run_length[index]),
+            period_minutes=int(n_in_period[index]),
+            counted=int(n_counted[index]),
+            emergency=bool(n_emergency[index]),
+            confirm=confirm,
+        )
+        episodes.setdefault(key, []).append(episode)
+    return {
+        key: RuleOutcome(sum(e.counted_minutes for e in found), tuple(found))
+        for key, found in episodes.items()
+    }
+
+
+def _episode(
+    data: RuleInput,
+    rule: ContinuousFailure,
+    key: ResultKey,
+    start: int,
+    *,
+    length: int,
+    period_minutes: int,
+    counted: int,
+    emergency: bool,
+    confirm: int,
+) -> Episode:
+    end = start + length * US_PER_MINUTE
+    minimum = format_duration(rule.min_duration)
+    status: EpisodeStatus
+    if length < rule.min_buckets:
+        counted = 0
+        status, reason = "too-short", f"{length} min down, shorter than the {minimum} minimum"
+    elif counted == 0:
+        status = "excluded"
+        reason = f"{length} min down, all {period_minutes} min in the period excluded"
+    else:
+        notes = [f"{length} min down (minimum {minimum})"]
+        if counted < period_minutes:
+            notes.append(f"{period_minutes - counted} min excluded")
+        if period_minutes < length:
+            notes.append(f"{length - period_minutes} min outside the period")
+        status, reason = "counted", "; ".join(notes)
+        if emergency:
+            status = "emergency-maintenance"
+            reason += "; during " + _emergency_reason(data, key, start, end)
+    if confirm > 1:
+        reason += f"; confirmed by at least {confirm} locations"
+    return Episode(start, end, counted, status, reason)
 
 
 def _emergency_reason(data: RuleInput, key: ResultKey, start: int, end: int) -> str:

@@ -23,7 +23,9 @@ def _grouped_in_time(
         hi = min(size, lo + CHUNK_ROWS + 1)
         group = service[lo:hi].astype(np.int64) * n + location[lo:hi]
         step = group[1:] - group[:-1]
-        if (step < 0).any() or ((step == 0) & (timestamp[lo + 1 : hi] < timestamp[lo : hi - 1])).any():
+        if (step < 0).any() or (
+            (step == 0) & (timestamp[lo + 1 : hi] < timestamp[lo : hi - 1])
+        ).any():
             return False
     return True
 
@@ -112,7 +114,11 @@ def settle_first_fail(
         key: ResultKey = (service, location) if data.per_location else (service, None)
         own = data.windows[service]
         name = data.locations[location]
-        kept = raw if data.per_location else raw.difference(own.by_location.get(name, IntervalSet.empty()))
+        kept = (
+            raw
+            if data.per_location
+            else raw.difference(own.by_location.get(name, IntervalSet.empty()))
+        )
         raws, effectives = grouped.setdefault(key, ([], []))
         raws.append(raw)
         effectives.append(kept)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from slaledger.core.contract import (
     DEFAULT_OUTCOMES,
@@ -25,7 +26,7 @@ from slaledger.core.observations import Observations
 from slaledger.core.outcomes import classify
 from slaledger.core.periods import Period, calendar_month, trailing_days
 from slaledger.core.probe_counts import count_probes
-from slaledger.core.report import ProbeCounts, Report, Result
+from slaledger.core.report import Episode, ProbeCounts, Report, Result
 from slaledger.core.rule_continuous import settle_continuous_failure
 from slaledger.core.rule_first_fail import settle_first_fail
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
@@ -81,7 +82,7 @@ def settle(
 
 def _group_input(
     observations: Observations,
-    outcome: np.ndarray,
+    outcome: NDArray[np.int8],
     service_ids: Sequence[str],
     windows: dict[str, ServiceWindows],
     period: Period,
@@ -101,12 +102,14 @@ def _group_input(
         keep = codes >= 0
         rows = np.flatnonzero(keep) if not keep.all() else None
         service = codes if rows is None else codes[rows]
-    pick = (lambda column: column) if rows is None else (lambda column: column[rows])
+    if rows is not None:
+        observations = observations.take(rows)
+        outcome = outcome[rows]
     return RuleInput(
-        timestamp=pick(observations.timestamp),
+        timestamp=observations.timestamp,
         service=service,
-        location=pick(observations.location),
-        outcome=pick(outcome),
+        location=observations.location,
+        outcome=outcome,
         windows=tuple(windows[service_id] for service_id in service_ids),
         locations=observations.locations,
         period=period,
@@ -134,7 +137,9 @@ def _settle_group(
             )
             keys = seen or keys
         results[service_id] = [
-            _result(contract, service_id, data, key, counts.get(key, ProbeCounts()), outcomes.get(key))
+            _result(
+                contract, service_id, data, key, counts.get(key, ProbeCounts()), outcomes.get(key)
+            )
             for key in keys
         ]
     return results
@@ -151,7 +156,7 @@ def _result(
     service = contract.services[service_id]
     has_data = probes.up + probes.down + probes.excluded > 0
     total = downtime = excluded = None
-    episodes: tuple = ()
+    episodes: tuple[Episode, ...] = ()
     if isinstance(service.downtime, ProbeRatio):
         availability = ratio_availability(probes.up, probes.down)
     else:

@@ -56,9 +56,9 @@ class ServiceWindows:
         if location is None:
             self.everywhere = self.everywhere.union(window)
         else:
-            self.by_location[location] = self.by_location.get(
-                location, IntervalSet.empty()
-            ).union(window)
+            self.by_location[location] = self.by_location.get(location, IntervalSet.empty()).union(
+                window
+            )
 
 
 def check_events(contract: Contract, events: Events) -> list[EventProblem]:
@@ -76,7 +76,8 @@ def check_events(contract: Contract, events: Events) -> list[EventProblem]:
                     problems.append(
                         EventProblem(
                             (kind, index, "services", position),
-                            f"unknown service {name!r}; contract {contract.contract!r} has: {known}",
+                            f"unknown service {name!r}; "
+                            f"contract {contract.contract!r} has: {known}",
                         )
                     )
         if isinstance(window, ExclusionWindow):

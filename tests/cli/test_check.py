@@ -1,0 +1,59 @@
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import Run
+
+
+def test_check_prints_the_heft_table(run_cli: Callable[..., Run], contracts: Path) -> None:
+    run = run_cli("check", contracts / "heft-io.yaml")
+    assert run.code == 0, run.err
+    lines = run.out.splitlines()
+    assert lines[0] == "heft-io: heft.io Service Level Agreement (May 2026) (months in UTC)"
+    rows = {line.split()[0]: line for line in lines if line.startswith(("tracking", "data-api"))}
+    # The seed's own table: 99.99 % ~ 4 min, 99.9 % ~ 43 min, 99.5 % ~ 3.6 h in 30 days.
+    assert rows["tracking-js"].split()[-6:] == ["4.03", "min", "4.32", "min", "4.46", "min"]
+    assert rows["tracking-api"].split()[-6:] == ["40.32", "min", "43.20", "min", "44.64", "min"]
+    assert rows["data-api"].split()[-6:] == ["3.36", "h", "3.60", "h", "3.72", "h"]
+    assert "continuous-failure >= 5m, 2 locations confirm" in rows["tracking-js"]
+    assert lines[-1] == "credits: none"
+
+
+def test_check_names_credit_terms(run_cli: Callable[..., Run], contracts: Path) -> None:
+    run = run_cli("check", contracts / "itstabyl.yaml")
+    assert run.out.splitlines()[-1] == (
+        "credits: on-request within 30d, of monthly-fee: below 99.9 % -> 10 %, "
+        "below 99.0 % -> 25 %, below 95.0 % -> 50 %"
+    )
+
+
+def test_check_reports_every_mistake_with_exit_2(
+    run_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "contract: x\n"
+        "name: y\n"
+        "timezon: UTC\n"
+        "services:\n"
+        '  a: {name: A, target: "101", downtime: {rule: nope}}\n'
+    )
+    run = run_cli("check", bad)
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err.splitlines() == [
+        f"error: {bad}:3: timezon: unknown key 'timezon'; expected one of: contract, name, "
+        "timezone, services, credits",
+        f"error: {bad}:5: services.a.target: expected a percentage from 0 to 100, got '101'",
+        f"error: {bad}:5: services.a.downtime.rule: expected rule probe-ratio, "
+        "continuous-failure or first-fail-to-first-success, got 'nope'",
+    ]
+    assert "Traceback" not in run.err
+
+
+def test_check_missing_file(run_cli: Callable[..., Run], tmp_path: Path) -> None:
+    run = run_cli("check", tmp_path / "none.yaml")
+    assert run.code == 2
+    assert (
+        run.err
+        == f"error: {tmp_path / 'none.yaml'}: cannot read the file: No such file or directory\n"
+    )
