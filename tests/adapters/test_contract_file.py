@@ -179,9 +179,17 @@ def test_bad_target(tmp_path: Path, target: str, message: str) -> None:
     assert problems(path) == [f"{path}:7: services.api.target: {message}"]
 
 
-def test_target_written_as_a_number_is_exact(tmp_path: Path) -> None:
-    contract = load_contract(write(tmp_path, VALID.replace('target: "99.9"', "target: 99.95")))
-    assert contract.services["api"].target == Decimal("99.95")
+def test_target_written_as_an_unquoted_float_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace('target: "99.9"', "target: 99.95"))
+    assert problems(path) == [
+        f'{path}:7: services.api.target: expected a quoted percentage like "99.9" (an unquoted '
+        "number is read as a binary float), got 99.95"
+    ]
+
+
+def test_target_written_as_a_whole_number_is_exact(tmp_path: Path) -> None:
+    contract = load_contract(write(tmp_path, VALID.replace('target: "99.9"', "target: 99")))
+    assert contract.services["api"].target == Decimal("99")
 
 
 @pytest.mark.parametrize(

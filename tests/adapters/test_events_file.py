@@ -152,9 +152,10 @@ maintenance:
     announced: 2026-10-10T09:00:00Z
 """
     path = write(tmp_path, text)
-    shown = "2026-10-14T01:59:00+00:00" if end.endswith("Z") else "2026-10-14T04:00:00+02:00"
+    shown = "2026-10-14T01:59:00Z" if end.endswith("Z") else "2026-10-14T02:00:00Z"
     assert problems(path, hosting) == [
-        f"{path}:4: maintenance[0].end: end {shown} must be after start 2026-10-14T02:00:00+00:00"
+        f"{path}:4: maintenance[0].end: expected an end after start 2026-10-14T02:00:00Z, "
+        f"got {shown}"
     ]
 
 
