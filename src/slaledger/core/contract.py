@@ -29,8 +29,13 @@ STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 
 
 def _percentage(value: Any) -> Decimal:
-    """A percentage from ``"99.9"`` or ``99.9`` (YAML floats are read back as written)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float, Decimal)):
+    """A percentage from ``"99.9"`` or a whole number; never a float, which is inexact."""
+    if isinstance(value, float):
+        raise ValueError(
+            f'expected a quoted percentage like "99.9" (an unquoted number is read as a '
+            f"binary float), got {value!r}"
+        )
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
         raise ValueError(f'expected a percentage like "99.9", got {value!r}')
     try:
         number = Decimal(str(value).strip())
@@ -88,7 +93,7 @@ class ProbeRatio(StrictModel):
 
 class ContinuousFailure(StrictModel):
     rule: Literal["continuous-failure"]
-    min_duration: Duration
+    min_duration: Annotated[Duration, Field(gt=0)]
     confirm: Annotated[int, Field(ge=1)] = 1
 
     @property

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from slaledger.core.contract import StrictModel
+from slaledger.core.timebase import format_instant, to_instant
 
 
 def _services(value: object) -> object:
@@ -31,7 +32,8 @@ class Window(StrictModel):
     def _end_after_start(self) -> Window:
         if self.end <= self.start:
             raise ValueError(
-                f"end {self.end.isoformat()} must be after start {self.start.isoformat()}"
+                f"expected an end after start {format_instant(to_instant(self.start))}, "
+                f"got {format_instant(to_instant(self.end))}"
             )
         return self
 

@@ -141,7 +141,13 @@ def settle_continuous_failure(
     counted = in_period & ~buckets.cut
     n_in_period = np.add.reduceat(in_period.astype(np.int64), run_first)
     n_counted = np.add.reduceat(counted.astype(np.int64), run_first)
-    n_emergency = np.add.reduceat((counted & buckets.in_emergency).astype(np.int64), run_first)
+    during = np.flatnonzero(counted & buckets.in_emergency)
+    # The first counted bucket in emergency maintenance of each run, if any.
+    first_during = np.full(run_first.size, -1, dtype=np.int64)
+    if during.size:
+        slot = np.minimum(np.searchsorted(during, run_first), during.size - 1)
+        inside = (during[slot] >= run_first) & (during[slot] < run_first + run_length)
+        first_during[inside] = during[slot[inside]]
 
     episodes: dict[ResultKey, list[Episode]] = {}
     for index in np.flatnonzero(n_in_period > 0).tolist():
@@ -156,7 +162,11 @@ def settle_continuous_failure(
             length=int(run_length[index]),
             period_minutes=int(n_in_period[index]),
             counted=int(n_counted[index]),
-            emergency=bool(n_emergency[index]),
+            emergency_at=(
+                (int(minutes[first_during[index]]) + buckets.base) * US_PER_MINUTE
+                if first_during[index] >= 0
+                else None
+            ),
             confirm=confirm,
         )
         episodes.setdefault(key, []).append(episode)
@@ -175,7 +185,7 @@ def _episode(
     length: int,
     period_minutes: int,
     counted: int,
-    emergency: bool,
+    emergency_at: int | None,
     confirm: int,
 ) -> Episode:
     end = start + length * US_PER_MINUTE
@@ -194,16 +204,17 @@ def _episode(
         if period_minutes < length:
             notes.append(f"{length - period_minutes} min outside the period")
         status, reason = "counted", "; ".join(notes)
-        if emergency:
+        if emergency_at is not None:
             status = "emergency-maintenance"
-            reason += "; during " + _emergency_reason(data, key, start, end)
+            reason += "; during " + _emergency_reason(data, key, emergency_at)
     if confirm > 1:
         reason += f"; confirmed by at least {confirm} locations"
     return Episode(start, end, counted, status, reason)
 
 
-def _emergency_reason(data: RuleInput, key: ResultKey, start: int, end: int) -> str:
+def _emergency_reason(data: RuleInput, key: ResultKey, bucket_start: int) -> str:
+    """The reason of the emergency maintenance a counted bucket starts in."""
     for emergency in data.windows[key[0]].emergencies:
-        if emergency.start < end and start < emergency.end:
+        if emergency.start <= bucket_start < emergency.end:
             return emergency.reason
     return "emergency maintenance"

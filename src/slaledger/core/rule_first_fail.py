@@ -13,20 +13,33 @@ from slaledger.core.report import Episode, EpisodeStatus
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
 from slaledger.core.timebase import US_PER_MINUTE
 
+_RANK = np.array([0, 2, 1], dtype=np.int8)
+"""Order of outcomes at one instant: up, then excluded, then down. Probes of one location
+that disagree at the same instant leave it down from that instant (the pessimistic reading,
+as continuous-failure fails a bucket on any down probe)."""
+
 
 def _grouped_in_time(
-    service: NDArray[np.int32], location: NDArray[np.int16], timestamp: NDArray[np.int64], n: int
+    service: NDArray[np.int32],
+    location: NDArray[np.int16],
+    timestamp: NDArray[np.int64],
+    outcome: NDArray[np.int8],
+    n: int,
 ) -> bool:
-    """Whether rows are sorted by (service, location) and by time within each."""
+    """Whether rows are sorted by (service, location), time, and outcome rank."""
     size = timestamp.size
     for lo in range(0, size, CHUNK_ROWS):
         hi = min(size, lo + CHUNK_ROWS + 1)
         group = service[lo:hi].astype(np.int64) * n + location[lo:hi]
         step = group[1:] - group[:-1]
-        if (step < 0).any() or (
-            (step == 0) & (timestamp[lo + 1 : hi] < timestamp[lo : hi - 1])
-        ).any():
+        tick = timestamp[lo + 1 : hi] - timestamp[lo : hi - 1]
+        if (step < 0).any() or ((step == 0) & (tick < 0)).any():
             return False
+        ties = np.flatnonzero((step == 0) & (tick == 0))
+        if ties.size:
+            rank = _RANK[outcome[lo:hi]]
+            if (rank[ties] > rank[ties + 1]).any():
+                return False
     return True
 
 
@@ -44,10 +57,10 @@ def location_intervals(data: RuleInput) -> dict[tuple[int, int], IntervalSet]:
         data.timestamp,
         data.outcome,
     )
-    if not _grouped_in_time(service, location, timestamp, n):
+    if not _grouped_in_time(service, location, timestamp, outcome, n):
         group = service.astype(np.int64) * n + location
         rows = np.flatnonzero(np.isin(group, np.unique(group[outcome == DOWN])))
-        order = rows[np.lexsort((timestamp[rows], group[rows]))]
+        order = rows[np.lexsort((_RANK[outcome[rows]], timestamp[rows], group[rows]))]
         service, location, timestamp, outcome = (
             service[order],
             location[order],
@@ -151,10 +164,16 @@ def _episodes(
         for e in data.windows[key[0]].emergencies
         if e.location is None or key[1] is None or e.location == data.locations[key[1]]
     ]
+    # Emergency maintenance matters only where it overlaps counted time.
+    during: dict[int, str] = {}
+    for emergency in emergencies:
+        hit = (counted_time.starts < emergency.end) & (emergency.start < counted_time.ends)
+        for episode_index in owner[hit].tolist():
+            during.setdefault(episode_index, emergency.reason)
     episodes: list[Episode] = []
     total = 0
-    for start, end, kept_us in zip(
-        shown.starts.tolist(), shown.ends.tolist(), lengths.tolist(), strict=True
+    for index, (start, end, kept_us) in enumerate(
+        zip(shown.starts.tolist(), shown.ends.tolist(), lengths.tolist(), strict=True)
     ):
         minutes = -(-kept_us // US_PER_MINUTE)
         total += minutes
@@ -164,10 +183,9 @@ def _episodes(
             reason += f"; {_span(kept_us)} counted, rounded up to {minutes} min"
         else:
             reason += "; all of it excluded or outside the period"
-        overlapping = [e for e in emergencies if e.start < end and start < e.end]
-        if minutes and overlapping:
+        if minutes and index in during:
             status = "emergency-maintenance"
-            reason += "; during " + overlapping[0].reason
+            reason += "; during " + during[index]
         if confirm > 1:
             reason += f"; confirmed by at least {confirm} locations"
         episodes.append(Episode(start, end, minutes, status, reason))
@@ -178,5 +196,7 @@ def _span(us: int) -> str:
     seconds, micro = divmod(us, 1_000_000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
-    text = f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
-    return text if not micro else text + f" +{micro}us"
+    fraction = f".{micro:06d}".rstrip("0") if micro else ""
+    if hours:
+        return f"{hours}h{minutes:02d}m{seconds:02d}{fraction}s"
+    return f"{minutes}m{seconds:02d}{fraction}s"

@@ -121,9 +121,12 @@ def _lead_text(us: int) -> str:
         return "after its start (" + _lead_text(-us) + " late)"
     minutes, seconds = divmod(us // 1_000_000, 60)
     hours, minutes = divmod(minutes, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else ""]
-    parts.append(f"{seconds}s" if seconds else "")
-    return "".join(parts) or "0m"
+    if hours:
+        text = f"{hours}h"
+        if minutes or seconds:
+            text += f"{minutes:02d}m"
+        return text + (f"{seconds:02d}s" if seconds else "")
+    return (f"{minutes}m" if minutes else "") + (f"{seconds}s" if seconds else "") or "0m"
 
 
 def resolve_windows(contract: Contract, events: Events) -> dict[str, ServiceWindows]:
