@@ -1,0 +1,335 @@
+"""The observation store: ingest rows, pack closed days into segments, load months as arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, select
+
+from slaledger.core.observations import Observations
+from slaledger.core.timebase import US_PER_DAY
+from slaledger.store import schema
+from slaledger.store.segments import SegmentRows, day_of, pack, unpack
+
+_INSERT_CHUNK = 50_000
+_HOT_COLUMNS = (
+    "ts",
+    "service_id",
+    "location_id",
+    "check_id",
+    "status",
+    "error",
+    "retry_after",
+    "latency_ms",
+)
+NO_CHECK = ""
+"""Check name of observations that name no check (imports, CSV files)."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    received: int
+    stored: int
+    duplicate_batch: bool = False
+
+
+class ObservationStore:
+    """Observations of every service and location, in SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    # -- names ---------------------------------------------------------------------------
+
+    def _ids(self, connection: Connection, table: Table, names: Iterable[str]) -> dict[str, int]:
+        wanted = set(names)
+        known = {
+            row.name: row.id
+            for row in connection.execute(select(table.c.id, table.c.name)).all()
+            if row.name in wanted
+        }
+        missing = sorted(wanted - known.keys())
+        if missing:
+            connection.execute(insert(table), [{"name": name} for name in missing])
+            known.update(
+                {
+                    row.name: row.id
+                    for row in connection.execute(
+                        select(table.c.id, table.c.name).where(table.c.name.in_(missing))
+                    )
+                }
+            )
+        return known
+
+    def _names(self, connection: Connection, table: Table) -> dict[int, str]:
+        return {row.id: row.name for row in connection.execute(select(table.c.id, table.c.name))}
+
+    # -- ingest --------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        observations: Observations,
+        *,
+        received_at: int,
+        checks: Sequence[str] | None = None,
+        check: NDArray[np.int32] | None = None,
+        latency_ms: NDArray[np.float32] | None = None,
+        batch_id: str | None = None,
+        source: str = "",
+    ) -> IngestResult:
+        """Store ``observations`` once: a repeated (time, service, location, check) is skipped,
+        and a ``batch_id`` already stored makes the whole call a no-op. One transaction."""
+        size = len(observations)
+        with self._engine.begin() as connection:
+            if (
+                batch_id is not None
+                and connection.execute(
+                    select(schema.ingest_batches.c.batch_id).where(
+                        schema.ingest_batches.c.batch_id == batch_id
+                    )
+                ).first()
+            ):
+                return IngestResult(size, 0, duplicate_batch=True)
+            stored = 0
+            if size:
+                stored = self._insert_rows(
+                    connection, observations, checks or (NO_CHECK,), check, latency_ms
+                )
+            if batch_id is not None:
+                connection.execute(
+                    insert(schema.ingest_batches),
+                    {
+                        "batch_id": batch_id,
+                        "source": source,
+                        "rows": size,
+                        "received_at": received_at,
+                    },
+                )
+        return IngestResult(size, stored)
+
+    def _insert_rows(
+        self,
+        connection: Connection,
+        observations: Observations,
+        checks: Sequence[str],
+        check: NDArray[np.int32] | None,
+        latency_ms: NDArray[np.float32] | None,
+    ) -> int:
+        size = len(observations)
+        service_ids = self._ids(connection, schema.services, observations.services)
+        location_ids = self._ids(connection, schema.locations, observations.locations)
+        check_ids = self._ids(connection, schema.checks, checks)
+        service_map = np.array([service_ids[n] for n in observations.services], dtype=np.int64)
+        location_map = np.array([location_ids[n] for n in observations.locations], dtype=np.int64)
+        check_map = np.array([check_ids[n] for n in checks], dtype=np.int64)
+        check_codes = np.zeros(size, np.int32) if check is None else check
+        latency: list[float | None] = (
+            [None] * size
+            if latency_ms is None
+            else [None if np.isnan(v) else v for v in latency_ms.astype(float).tolist()]
+        )
+        columns = (
+            observations.timestamp.tolist(),
+            service_map[observations.service].tolist(),
+            location_map[observations.location].tolist(),
+            check_map[check_codes].tolist(),
+            observations.status.tolist(),
+            observations.error.tolist(),
+            observations.retry_after.tolist(),
+            latency,
+        )
+        rows = list(zip(*columns, strict=True))
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        placeholders = ", ".join(["?" if self._dialect == "sqlite" else "%s"] * len(_HOT_COLUMNS))
+        sql = (
+            f"INSERT INTO observations ({', '.join(_HOT_COLUMNS)}) VALUES ({placeholders}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        before = self._count_hot(connection)
+        if self._dialect == "postgresql":
+            self._copy_rows(raw, rows)
+        else:
+            cursor = raw.cursor()
+            for lo in range(0, size, _INSERT_CHUNK):
+                cursor.executemany(sql, rows[lo : lo + _INSERT_CHUNK])
+            cursor.close()
+        return self._count_hot(connection) - before
+
+    @staticmethod
+    def _copy_rows(raw: object, rows: list[tuple[object, ...]]) -> None:
+        """PostgreSQL: COPY into a temporary table, then insert what is new."""
+        cursor = raw.cursor()  # type: ignore[attr-defined]
+        cursor.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE observations) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY incoming ({', '.join(_HOT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO observations SELECT {', '.join(_HOT_COLUMNS)} FROM incoming "
+            "ON CONFLICT DO NOTHING"
+        )
+        cursor.execute("DELETE FROM incoming")
+        cursor.close()
+
+    @staticmethod
+    def _count_hot(connection: Connection) -> int:
+        return int(
+            connection.execute(select(func.count()).select_from(schema.observations)).scalar_one()
+        )
+
+    # -- compaction ----------------------------------------------------------------------
+
+    def compact(self, before: int) -> int:
+        """Pack hot rows of every UTC day that ends at or before ``before`` into segments.
+
+        Returns the rows moved. Each day is packed in its own transaction.
+        """
+        cutoff = day_of(before) * US_PER_DAY
+        moved = 0
+        while True:
+            with self._engine.begin() as connection:
+                first = connection.execute(
+                    select(func.min(schema.observations.c.ts)).where(
+                        schema.observations.c.ts < cutoff
+                    )
+                ).scalar_one()
+                if first is None:
+                    return moved
+                day = day_of(int(first))
+                moved += self._pack_day(connection, day)
+
+    def _pack_day(self, connection: Connection, day: int) -> int:
+        hot = schema.observations.c
+        in_day = and_(hot.ts >= day * US_PER_DAY, hot.ts < (day + 1) * US_PER_DAY)
+        rows = connection.execute(select(*(hot[name] for name in _HOT_COLUMNS)).where(in_day)).all()
+        groups = _hot_groups(rows)
+        seg = schema.segments.c
+        for (service_id, location_id), part in groups.items():
+            key = and_(seg.service_id == service_id, seg.location_id == location_id, seg.day == day)
+            existing = connection.execute(select(seg.data).where(key)).scalar_one_or_none()
+            parts = [part] if existing is None else [unpack(existing), part]
+            merged = SegmentRows.merged(parts)
+            connection.execute(delete(schema.segments).where(key))
+            connection.execute(
+                insert(schema.segments),
+                {
+                    "service_id": service_id,
+                    "location_id": location_id,
+                    "day": day,
+                    "rows": len(merged),
+                    "data": pack(merged),
+                },
+            )
+        connection.execute(delete(schema.observations).where(in_day))
+        return len(rows)
+
+    def prune_raw(self, before: int) -> int:
+        """Delete segments of days that end at or before ``before``; returns how many."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                delete(schema.segments).where(schema.segments.c.day < day_of(before))
+            )
+            return int(result.rowcount or 0)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def load(self, start: int, end: int, services: Collection[str] | None = None) -> Observations:
+        """Every stored observation in ``[start, end)``, ordered by (service, location, time)."""
+        with self._engine.connect() as connection:
+            service_names = self._names(connection, schema.services)
+            location_names = self._names(connection, schema.locations)
+            wanted = (
+                set(service_names)
+                if services is None
+                else {i for i, n in service_names.items() if n in services}
+            )
+            parts: dict[tuple[int, int], list[SegmentRows]] = {}
+            seg = schema.segments.c
+            query = (
+                select(seg.service_id, seg.location_id, seg.data)
+                .where(seg.day >= day_of(start), seg.day <= day_of(end - 1))
+                .order_by(seg.service_id, seg.location_id, seg.day)
+            )
+            for row in connection.execute(query):
+                if row.service_id in wanted:
+                    parts.setdefault((row.service_id, row.location_id), []).append(unpack(row.data))
+            hot = schema.observations.c
+            recent = connection.execute(
+                select(*(hot[name] for name in _HOT_COLUMNS)).where(hot.ts >= start, hot.ts < end)
+            ).all()
+        for key, part in _hot_groups(recent).items():
+            if key[0] in wanted:
+                earlier = parts.get(key, [])
+                parts[key] = [SegmentRows.merged([*earlier, part])]
+        return _observations(parts, service_names, location_names, start, end)
+
+
+def _hot_groups(rows: Sequence[object]) -> dict[tuple[int, int], SegmentRows]:
+    """Hot table rows grouped by (service id, location id) as sorted segment rows."""
+    if not rows:
+        return {}
+    columns = list(zip(*rows, strict=True))
+    ts = np.array(columns[0], dtype=np.int64)
+    service = np.array(columns[1], dtype=np.int64)
+    location = np.array(columns[2], dtype=np.int64)
+    latency = np.array([np.nan if v is None else v for v in columns[7]], dtype=np.float32)
+    full = SegmentRows(
+        timestamp=ts,
+        check=np.array(columns[3], dtype=np.int32),
+        status=np.array(columns[4], dtype=np.int16),
+        error=np.array(columns[5], dtype=np.int8),
+        retry_after=np.array(columns[6], dtype=bool),
+        latency_ms=latency,
+    )
+    groups: dict[tuple[int, int], SegmentRows] = {}
+    keys = service << 32 | location
+    for key in np.unique(keys).tolist():
+        rows_of = np.flatnonzero(keys == key)
+        part = SegmentRows(
+            **{name: getattr(full, name)[rows_of] for name in SegmentRows.__dataclass_fields__}
+        )
+        groups[(key >> 32, key & 0xFFFFFFFF)] = SegmentRows.merged([part])
+    return groups
+
+
+def _observations(
+    parts: dict[tuple[int, int], list[SegmentRows]],
+    service_names: dict[int, str],
+    location_names: dict[int, str],
+    start: int,
+    end: int,
+) -> Observations:
+    services = tuple(service_names[i] for i in sorted(service_names))
+    locations = tuple(location_names[i] for i in sorted(location_names))
+    service_code = {i: code for code, i in enumerate(sorted(service_names))}
+    location_code = {i: code for code, i in enumerate(sorted(location_names))}
+    keys = sorted(parts)
+    blocks = [p for key in keys for p in parts[key]]
+    if not blocks:
+        return Observations.empty(services, locations)
+    sizes = np.array([len(b) for b in blocks], dtype=np.int64)
+    timestamp = np.concatenate([b.timestamp for b in blocks])
+    service = np.repeat(
+        np.array([service_code[k[0]] for k in keys for _ in parts[k]], dtype=np.int32), sizes
+    )
+    location = np.repeat(
+        np.array([location_code[k[1]] for k in keys for _ in parts[k]], dtype=np.int16), sizes
+    )
+    inside = (timestamp >= start) & (timestamp < end)
+    everything = Observations(
+        timestamp=timestamp,
+        service=service,
+        location=location,
+        status=np.concatenate([b.status for b in blocks]),
+        error=np.concatenate([b.error for b in blocks]),
+        retry_after=np.concatenate([b.retry_after for b in blocks]),
+        services=services,
+        locations=locations,
+    )
+    return everything if bool(inside.all()) else everything.take(inside)

@@ -1,0 +1,77 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations create and evolve it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("ts", BigInteger, nullable=False),
+    Column("service_id", Integer, nullable=False),
+    Column("location_id", Integer, nullable=False),
+    Column("check_id", Integer, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("error", SmallInteger, nullable=False),
+    Column("retry_after", Boolean, nullable=False),
+    Column("latency_ms", Float, nullable=True),
+    # Time first: probes arrive in time order, so the index grows at its right edge.
+    Index("observations_key", "ts", "service_id", "location_id", "check_id", unique=True),
+)
+"""Hot rows: probes not yet packed into a segment."""
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("service_id", Integer, primary_key=True),
+    Column("location_id", Integer, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""One compressed columnar block per (service, location, UTC day)."""
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("batch_id", String(100), primary_key=True),
+    Column("source", String(200), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+)
+"""Batches already stored: a batch sent twice is stored once."""

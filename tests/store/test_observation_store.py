@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import inspect
+
+from slaledger.app import open_store
+from slaledger.core.observations import ERROR_CODES, Observations
+from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE, to_instant
+from slaledger.store.database import connect, migrate
+
+OCT_1 = to_instant(datetime(2026, 10, 1, tzinfo=UTC))
+NOV_1 = to_instant(datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def minutes(
+    service: str, location: str, first: int, count: int, down: range = range(0)
+) -> Observations:
+    """One probe a minute, 5 s past the minute, down (connect error) at the given offsets."""
+    ts = OCT_1 + (first + np.arange(count, dtype=np.int64)) * US_PER_MINUTE + 5_000_000
+    error = np.zeros(count, np.int8)
+    error[list(down)] = ERROR_CODES["connect"]
+    status = np.where(error == 0, 200, 0).astype(np.int16)
+    return Observations(
+        timestamp=ts,
+        service=np.zeros(count, np.int32),
+        location=np.zeros(count, np.int16),
+        status=status,
+        error=error,
+        retry_after=np.zeros(count, bool),
+        services=(service,),
+        locations=(location,),
+    )
+
+
+def as_rows(o: Observations) -> list[tuple[object, ...]]:
+    return sorted(
+        zip(
+            o.timestamp.tolist(),
+            [o.services[i] for i in o.service.tolist()],
+            [o.locations[i] for i in o.location.tolist()],
+            o.status.tolist(),
+            o.error.tolist(),
+            o.retry_after.tolist(),
+            strict=True,
+        )
+    )
+
+
+def test_migrations_create_the_schema_once(store_url: str) -> None:
+    engine = connect(store_url)
+    migrate(engine)
+    migrate(engine)
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "services",
+        "locations",
+        "checks",
+        "observations",
+        "segments",
+        "ingest_batches",
+    } <= tables
+    assert "alembic_version" in tables
+
+
+def test_ingest_stores_each_observation_once(store_url: str) -> None:
+    store = open_store(store_url)
+    batch = minutes("api", "fra", 0, 100, down=range(10, 13))
+    first = store.ingest(batch, received_at=OCT_1)
+    assert (first.received, first.stored) == (100, 100)
+    again = store.ingest(batch, received_at=OCT_1)
+    assert (again.received, again.stored) == (100, 0)
+    overlapping = store.ingest(minutes("api", "fra", 50, 100), received_at=OCT_1)
+    assert overlapping.stored == 50
+    loaded = store.load(OCT_1, NOV_1)
+    assert len(loaded) == 150
+    assert loaded.services == ("api",)
+    assert int((loaded.error == ERROR_CODES["connect"]).sum()) == 3
+
+
+def test_a_batch_sent_twice_is_stored_once(store_url: str) -> None:
+    store = open_store(store_url)
+    batch = minutes("api", "fra", 0, 10)
+    assert store.ingest(batch, received_at=OCT_1, batch_id="agent-fra-1").stored == 10
+    repeat = store.ingest(batch, received_at=OCT_1, batch_id="agent-fra-1")
+    assert (repeat.stored, repeat.duplicate_batch) == (0, True)
+
+
+def test_compaction_keeps_every_observation_and_loads_in_group_order(store_url: str) -> None:
+    store = open_store(store_url)
+    parts = [
+        minutes("web", "ams", 0, 3000, down=range(100, 110)),
+        minutes("api", "fra", 0, 3000),
+        minutes("api", "ams", 1400, 1000),
+    ]
+    for part in parts:
+        store.ingest(part, received_at=OCT_1)
+    before = as_rows(store.load(OCT_1, NOV_1))
+    moved = store.compact(OCT_1 + 2 * US_PER_DAY)  # the first two days are closed
+    assert moved == 2880 + 2880 + 1000
+    loaded = store.load(OCT_1, NOV_1)
+    assert as_rows(loaded) == before
+    # Rows come grouped by (service, location) and in time order within each group.
+    group = loaded.service.astype(np.int64) * 10 + loaded.location
+    assert bool(np.all(np.diff(group) >= 0))
+    same = np.diff(group) == 0
+    assert bool(np.all(np.diff(loaded.timestamp)[same] > 0))
+    # A re-import after compaction still stores nothing new once compacted again.
+    store.ingest(parts[0], received_at=OCT_1)
+    store.compact(OCT_1 + 2 * US_PER_DAY)
+    assert as_rows(store.load(OCT_1, NOV_1)) == before
+
+
+def test_load_is_limited_to_the_range_and_services(store_url: str) -> None:
+    store = open_store(store_url)
+    store.ingest(minutes("api", "fra", 0, 120), received_at=OCT_1)
+    store.ingest(minutes("web", "fra", 0, 120), received_at=OCT_1)
+    store.compact(OCT_1 + US_PER_DAY)
+    window = store.load(OCT_1 + 30 * US_PER_MINUTE, OCT_1 + 60 * US_PER_MINUTE, services=["api"])
+    assert len(window) == 30
+    assert {window.services[i] for i in window.service.tolist()} == {"api"}
+
+
+def test_pruning_raw_days(store_url: str) -> None:
+    store = open_store(store_url)
+    store.ingest(minutes("api", "fra", 0, 3 * 1440), received_at=OCT_1)
+    store.compact(OCT_1 + 3 * US_PER_DAY)
+    assert store.prune_raw(OCT_1 + 2 * US_PER_DAY) == 2
+    assert len(store.load(OCT_1, NOV_1)) == 1440
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "not a url"])
+def test_unsupported_urls_are_user_errors(url: str) -> None:
+    from slaledger.errors import UsageError
+
+    with pytest.raises(UsageError, match="--db: expected a"):
+        connect(url)
