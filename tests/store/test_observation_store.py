@@ -137,3 +137,14 @@ def test_unsupported_urls_are_user_errors(url: str) -> None:
 
     with pytest.raises(UsageError, match="--db: expected a"):
         connect(url)
+
+
+def test_history_packs_straight_into_segments_and_merges(store_url: str) -> None:
+    store = open_store(store_url)
+    month = minutes("api", "fra", 0, 31 * 1440, down=range(100, 107))
+    assert store.pack_history(month) == 31 * 1440
+    assert store.pack_history(month) == 0
+    store.ingest(minutes("api", "fra", 31 * 1440 - 10, 20), received_at=NOV_1)
+    loaded = store.load(OCT_1, NOV_1 + US_PER_DAY)
+    assert len(loaded) == 31 * 1440 + 10
+    assert as_rows(store.load(OCT_1, NOV_1)) == as_rows(month)

@@ -145,24 +145,23 @@ class ObservationStore:
         rows = list(zip(*columns, strict=True))
         raw = connection.connection.driver_connection
         assert raw is not None
-        placeholders = ", ".join(["?" if self._dialect == "sqlite" else "%s"] * len(_HOT_COLUMNS))
+        placeholders = ", ".join("?" * len(_HOT_COLUMNS))
         sql = (
             f"INSERT INTO observations ({', '.join(_HOT_COLUMNS)}) VALUES ({placeholders}) "
             "ON CONFLICT DO NOTHING"
         )
-        before = self._count_hot(connection)
         if self._dialect == "postgresql":
-            self._copy_rows(raw, rows)
-        else:
-            cursor = raw.cursor()
-            for lo in range(0, size, _INSERT_CHUNK):
-                cursor.executemany(sql, rows[lo : lo + _INSERT_CHUNK])
-            cursor.close()
-        return self._count_hot(connection) - before
+            return self._copy_rows(raw, rows)
+        cursor = raw.cursor()
+        before = raw.total_changes
+        for lo in range(0, size, _INSERT_CHUNK):
+            cursor.executemany(sql, rows[lo : lo + _INSERT_CHUNK])
+        cursor.close()
+        return int(raw.total_changes - before)
 
     @staticmethod
-    def _copy_rows(raw: object, rows: list[tuple[object, ...]]) -> None:
-        """PostgreSQL: COPY into a temporary table, then insert what is new."""
+    def _copy_rows(raw: object, rows: list[tuple[object, ...]]) -> int:
+        """PostgreSQL: COPY into a temporary table, then insert what is new; returns how many."""
         cursor = raw.cursor()  # type: ignore[attr-defined]
         cursor.execute(
             "CREATE TEMP TABLE IF NOT EXISTS incoming (LIKE observations) ON COMMIT DELETE ROWS"
@@ -174,14 +173,10 @@ class ObservationStore:
             f"INSERT INTO observations SELECT {', '.join(_HOT_COLUMNS)} FROM incoming "
             "ON CONFLICT DO NOTHING"
         )
+        stored = int(cursor.rowcount)
         cursor.execute("DELETE FROM incoming")
         cursor.close()
-
-    @staticmethod
-    def _count_hot(connection: Connection) -> int:
-        return int(
-            connection.execute(select(func.count()).select_from(schema.observations)).scalar_one()
-        )
+        return stored
 
     # -- compaction ----------------------------------------------------------------------
 
@@ -228,6 +223,76 @@ class ObservationStore:
             )
         connection.execute(delete(schema.observations).where(in_day))
         return len(rows)
+
+    def pack_history(self, observations: Observations) -> int:
+        """Write ``observations`` straight into day segments, merging with stored ones.
+
+        For history (imports of closed days): skips the hot table. Returns rows newly stored.
+        One transaction.
+        """
+        if len(observations) == 0:
+            return 0
+        with self._engine.begin() as connection:
+            service_ids = self._ids(connection, schema.services, observations.services)
+            location_ids = self._ids(connection, schema.locations, observations.locations)
+            check_id = self._ids(connection, schema.checks, [NO_CHECK])[NO_CHECK]
+            s_map = np.array([service_ids[n] for n in observations.services], dtype=np.int64)
+            l_map = np.array([location_ids[n] for n in observations.locations], dtype=np.int64)
+            service = s_map[observations.service]
+            location = l_map[observations.location]
+            day = observations.timestamp // US_PER_DAY
+            key = (service << 40) | (location << 20) | (day - int(day.min()))
+            order = None if bool(np.all(key[1:] >= key[:-1])) else np.argsort(key, kind="stable")
+            if order is not None:
+                key = key[order]
+            bounds = np.flatnonzero(np.diff(key)) + 1
+            starts = np.concatenate([[0], bounds])
+            ends = np.concatenate([bounds, [key.size]])
+            seg = schema.segments.c
+            existing = {
+                (row.service_id, row.location_id, row.day)
+                for row in connection.execute(
+                    select(seg.service_id, seg.location_id, seg.day).where(
+                        seg.day >= int(day.min()), seg.day <= int(day.max())
+                    )
+                )
+            }
+            stored = 0
+            fresh: list[dict[str, object]] = []
+            for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+                rows = np.arange(lo, hi) if order is None else order[lo:hi]
+                ident = (int(service[rows[0]]), int(location[rows[0]]), int(day[rows[0]]))
+                part = SegmentRows(
+                    timestamp=observations.timestamp[rows],
+                    check=np.full(rows.size, check_id, dtype=np.int32),
+                    status=observations.status[rows],
+                    error=observations.error[rows],
+                    retry_after=observations.retry_after[rows],
+                    latency_ms=np.full(rows.size, np.nan, dtype=np.float32),
+                )
+                where = and_(
+                    seg.service_id == ident[0], seg.location_id == ident[1], seg.day == ident[2]
+                )
+                if ident in existing:
+                    old = unpack(connection.execute(select(seg.data).where(where)).scalar_one())
+                    merged = SegmentRows.merged([old, part])
+                    stored += len(merged) - len(old)
+                    connection.execute(delete(schema.segments).where(where))
+                else:
+                    merged = SegmentRows.merged([part])
+                    stored += len(merged)
+                fresh.append(
+                    {
+                        "service_id": ident[0],
+                        "location_id": ident[1],
+                        "day": ident[2],
+                        "rows": len(merged),
+                        "data": pack(merged),
+                    }
+                )
+            if fresh:
+                connection.execute(insert(schema.segments), fresh)
+        return stored
 
     def prune_raw(self, before: int) -> int:
         """Delete segments of days that end at or before ``before``; returns how many."""
