@@ -132,7 +132,7 @@ def _settle_group(
         keys: list[ResultKey] = [(index, None)]
         if data.per_location:
             seen = sorted(
-                (key for key in counts if key[0] == index),
+                {key for key in (*counts, *outcomes) if key[0] == index},
                 key=lambda key: data.locations[key[1] or 0],
             )
             keys = seen or keys
@@ -154,7 +154,10 @@ def _result(
     outcome: RuleOutcome | None,
 ) -> Result:
     service = contract.services[service_id]
-    has_data = probes.up + probes.down + probes.excluded > 0
+    # An interval still open from before the period is data too: it runs to the period's end.
+    has_data = probes.up + probes.down + probes.excluded > 0 or (
+        outcome is not None and outcome.downtime_minutes > 0
+    )
     total = downtime = excluded = None
     episodes: tuple[Episode, ...] = ()
     if isinstance(service.downtime, ProbeRatio):
