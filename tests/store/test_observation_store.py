@@ -148,3 +148,20 @@ def test_history_packs_straight_into_segments_and_merges(store_url: str) -> None
     loaded = store.load(OCT_1, NOV_1 + US_PER_DAY)
     assert len(loaded) == 31 * 1440 + 10
     assert as_rows(store.load(OCT_1, NOV_1)) == as_rows(month)
+
+
+def test_segments_round_trip_every_column() -> None:
+    from slaledger.store.segments import SegmentRows, pack, unpack
+
+    rows = SegmentRows(
+        timestamp=np.array([OCT_1, OCT_1 + 5, OCT_1 + 3 * US_PER_DAY], dtype=np.int64),
+        check=np.array([1, 2, 1], dtype=np.int32),
+        status=np.array([200, 0, 503], dtype=np.int16),
+        error=np.array([0, ERROR_CODES["tls"], 0], dtype=np.int8),
+        retry_after=np.array([False, False, True]),
+        latency_ms=np.array([12.5, np.nan, 3.0], dtype=np.float32),
+    )
+    back = unpack(pack(rows))
+    for name in ("timestamp", "check", "status", "error", "retry_after"):
+        assert getattr(back, name).tolist() == getattr(rows, name).tolist(), name
+    assert np.array_equal(back.latency_ms, rows.latency_ms, equal_nan=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, se
 from slaledger.core.observations import Observations
 from slaledger.core.timebase import US_PER_DAY
 from slaledger.store import schema
-from slaledger.store.segments import SegmentRows, day_of, pack, unpack
+from slaledger.store.segments import SegmentRows, day_of, decode_settlement_columns, pack, unpack
 
 _INSERT_CHUNK = 50_000
 _HOT_COLUMNS = (
@@ -314,25 +315,63 @@ class ObservationStore:
                 if services is None
                 else {i for i, n in service_names.items() if n in services}
             )
-            parts: dict[tuple[int, int], list[SegmentRows]] = {}
             seg = schema.segments.c
             query = (
                 select(seg.service_id, seg.location_id, seg.data)
                 .where(seg.day >= day_of(start), seg.day <= day_of(end - 1))
                 .order_by(seg.service_id, seg.location_id, seg.day)
             )
-            for row in connection.execute(query):
-                if row.service_id in wanted:
-                    parts.setdefault((row.service_id, row.location_id), []).append(unpack(row.data))
+            stored = [row for row in connection.execute(query) if row.service_id in wanted]
             hot = schema.observations.c
             recent = connection.execute(
                 select(*(hot[name] for name in _HOT_COLUMNS)).where(hot.ts >= start, hot.ts < end)
             ).all()
-        for key, part in _hot_groups(recent).items():
-            if key[0] in wanted:
-                earlier = parts.get(key, [])
-                parts[key] = [SegmentRows.merged([*earlier, part])]
-        return _observations(parts, service_names, location_names, start, end)
+        hot_groups = {k: v for k, v in _hot_groups(recent).items() if k[0] in wanted}
+        if hot_groups:
+            # Merge hot rows into their groups' segments (rare: days not yet packed).
+            parts: dict[tuple[int, int], list[SegmentRows]] = {}
+            for row in stored:
+                parts.setdefault((row.service_id, row.location_id), []).append(unpack(row.data))
+            for key, part in hot_groups.items():
+                parts[key] = [SegmentRows.merged([*parts.get(key, []), part])]
+            return _observations(parts, service_names, location_names, start, end)
+        return _decode_segments(stored, service_names, location_names, start, end)
+
+
+def _decode_segments(
+    stored: Sequence[Any],
+    service_names: dict[int, str],
+    location_names: dict[int, str],
+    start: int,
+    end: int,
+) -> Observations:
+    """Segments already in (service, location, day) order, decoded into one set of columns."""
+    services, service_code = _name_table(service_names)
+    locations, location_code = _name_table(location_names)
+    timestamp, status, error, retry_after, sizes = decode_settlement_columns(
+        [row.data for row in stored]
+    )
+    everything = Observations(
+        timestamp=timestamp,
+        service=np.repeat(
+            np.array([service_code[row.service_id] for row in stored], dtype=np.int32), sizes
+        ),
+        location=np.repeat(
+            np.array([location_code[row.location_id] for row in stored], dtype=np.int16), sizes
+        ),
+        status=status,
+        error=error,
+        retry_after=retry_after,
+        services=services,
+        locations=locations,
+    )
+    inside = (timestamp >= start) & (timestamp < end)
+    return everything if bool(inside.all()) else everything.take(inside)
+
+
+def _name_table(names: dict[int, str]) -> tuple[tuple[str, ...], dict[int, int]]:
+    ids = sorted(names)
+    return tuple(names[i] for i in ids), {i: code for code, i in enumerate(ids)}
 
 
 def _hot_groups(rows: Sequence[object]) -> dict[tuple[int, int], SegmentRows]:
@@ -370,10 +409,8 @@ def _observations(
     start: int,
     end: int,
 ) -> Observations:
-    services = tuple(service_names[i] for i in sorted(service_names))
-    locations = tuple(location_names[i] for i in sorted(location_names))
-    service_code = {i: code for code, i in enumerate(sorted(service_names))}
-    location_code = {i: code for code, i in enumerate(sorted(location_names))}
+    services, service_code = _name_table(service_names)
+    locations, location_code = _name_table(location_names)
     keys = sorted(parts)
     blocks = [p for key in keys for p in parts[key]]
     if not blocks:

@@ -1,21 +1,23 @@
 """Packing a (service, location, day) of observations into one compressed blob, and back.
 
 A segment holds parallel columns sorted by (timestamp, check): timestamps as deltas (they
-compress to a few bytes a probe), check codes, status, error class, Retry-After and latency.
+compress well) and status, error class and Retry-After as one code, which
+is all settlement reads; check codes and latency follow in a part of their own.
 """
 
 from __future__ import annotations
 
-import zlib
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import zstandard
 from numpy.typing import NDArray
 
 from slaledger.core.timebase import US_PER_DAY
 
 _FORMAT = 1
-_HEADER = np.dtype([("format", "<u2"), ("rows", "<u4")])
 _COLUMNS: tuple[tuple[str, str], ...] = (
     ("timestamp", "<i8"),
     ("check", "<i4"),
@@ -58,32 +60,123 @@ def day_of(instant: int) -> int:
     return instant // US_PER_DAY
 
 
+_HEAD = struct.Struct("<HIBqIII")
+"""format, rows, wide deltas, first instant, and the byte lengths of the three frames."""
+_STATUSES = 600
+
+
+def encode_code(
+    status: NDArray[np.int16], error: NDArray[np.int8], retry_after: NDArray[np.bool_]
+) -> NDArray[np.uint16]:
+    """Status, error class and Retry-After in one number (the outcome tables' key)."""
+    code = error.astype(np.uint16) * _STATUSES + status.astype(np.uint16)
+    return np.asarray(code * 2 + retry_after, dtype=np.uint16)
+
+
+def decode_code(
+    code: NDArray[np.uint16],
+) -> tuple[NDArray[np.int16], NDArray[np.int8], NDArray[np.bool_]]:
+    rest = code >> 1
+    return (
+        (rest % _STATUSES).astype(np.int16),
+        (rest // _STATUSES).astype(np.int8),
+        (code & 1).astype(bool),
+    )
+
+
 def pack(rows: SegmentRows) -> bytes:
-    header = np.array([(_FORMAT, len(rows))], dtype=_HEADER).tobytes()
-    timestamp = np.diff(rows.timestamp, prepend=np.int64(0))
-    body = [timestamp.astype("<i8").tobytes()]
-    body += [getattr(rows, name).astype(dtype).tobytes() for name, dtype in _COLUMNS[1:]]
-    return header + zlib.compress(b"".join(body), level=1)
+    """Header, then three zstd frames: time deltas and result codes (all that settlement
+    reads), then check codes and latency."""
+    compressor = zstandard.ZstdCompressor(level=3)
+    deltas = np.diff(rows.timestamp, prepend=rows.timestamp[:1])
+    wide = bool(deltas.size) and bool(np.abs(deltas).max() >= 2**31)
+    frames = (
+        compressor.compress(deltas.astype("<i8" if wide else "<i4").tobytes()),
+        compressor.compress(
+            encode_code(rows.status, rows.error, rows.retry_after).astype("<u2").tobytes()
+        ),
+        compressor.compress(
+            rows.check.astype("<i4").tobytes() + rows.latency_ms.astype("<f4").tobytes()
+        ),
+    )
+    first = int(rows.timestamp[0]) if len(rows) else 0
+    head = _HEAD.pack(_FORMAT, len(rows), int(wide), first, *(len(f) for f in frames))
+    return head + b"".join(frames)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """A segment's header fields and its still-compressed frames."""
+
+    rows: int
+    wide: bool
+    first: int
+    deltas: bytes
+    codes: bytes
+    extra: bytes
+
+    @classmethod
+    def of(cls, blob: bytes) -> Frames:
+        fmt, rows, wide, first, n_deltas, n_codes, n_extra = _HEAD.unpack_from(blob)
+        if fmt != _FORMAT:
+            raise ValueError(f"unknown segment format {fmt}")
+        at = _HEAD.size
+        return cls(
+            rows,
+            bool(wide),
+            first,
+            blob[at : at + n_deltas],
+            blob[at + n_deltas : at + n_deltas + n_codes],
+            blob[at + n_deltas + n_codes : at + n_deltas + n_codes + n_extra],
+        )
 
 
 def unpack(blob: bytes) -> SegmentRows:
-    header = np.frombuffer(blob[: _HEADER.itemsize], dtype=_HEADER)[0]
-    if int(header["format"]) != _FORMAT:
-        raise ValueError(f"unknown segment format {int(header['format'])}")
-    rows = int(header["rows"])
-    body = zlib.decompress(blob[_HEADER.itemsize :])
-    columns: dict[str, NDArray[np.generic]] = {}
-    offset = 0
-    for name, dtype in _COLUMNS:
-        size = np.dtype(dtype).itemsize * rows
-        columns[name] = np.frombuffer(body, dtype=dtype, count=rows, offset=offset)
-        offset += size
-    columns["timestamp"] = np.cumsum(columns["timestamp"], dtype=np.int64)
+    frames = Frames.of(blob)
+    d = zstandard.ZstdDecompressor()
+    deltas = np.frombuffer(d.decompress(frames.deltas), "<i8" if frames.wide else "<i4")
+    timestamp = np.cumsum(deltas, dtype=np.int64)
+    timestamp += frames.first - (int(deltas[0]) if deltas.size else 0)
+    status, error, retry_after = decode_code(np.frombuffer(d.decompress(frames.codes), "<u2"))
+    extra = d.decompress(frames.extra)
+    n = frames.rows
     return SegmentRows(
-        timestamp=columns["timestamp"].astype(np.int64, copy=False),
-        check=columns["check"].astype(np.int32, copy=False),
-        status=columns["status"].astype(np.int16, copy=False),
-        error=columns["error"].astype(np.int8, copy=False),
-        retry_after=columns["retry_after"].astype(bool, copy=False),
-        latency_ms=columns["latency_ms"].astype(np.float32, copy=False),
+        timestamp=timestamp,
+        check=np.frombuffer(extra, "<i4", count=n).astype(np.int32),
+        status=status,
+        error=error,
+        retry_after=retry_after,
+        latency_ms=np.frombuffer(extra, "<f4", count=n, offset=4 * n).astype(np.float32),
     )
+
+
+def decode_settlement_columns(
+    blobs: Sequence[bytes],
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int16], NDArray[np.int8], NDArray[np.bool_], NDArray[np.int64]
+]:
+    """Timestamps, status, error and Retry-After of many segments, back to back, and each
+    segment's row count. Only the two frames settlement needs are decompressed."""
+    frames = [Frames.of(blob) for blob in blobs]
+    sizes = np.array([f.rows for f in frames], dtype=np.int64)
+    d = zstandard.ZstdDecompressor()
+    timestamp = np.empty(int(sizes.sum()), dtype=np.int64)
+    offset = 0
+    for f in frames:
+        timestamp[offset : offset + f.rows] = np.frombuffer(
+            d.decompress(f.deltas), "<i8" if f.wide else "<i4"
+        )
+        offset += f.rows
+    starts = np.cumsum(sizes) - sizes
+    nonempty = sizes > 0
+    np.cumsum(timestamp, out=timestamp)
+    # Each segment's deltas start with its own first instant's delta of 0 from itself: shift
+    # the running sum so that every segment starts at its stored first instant.
+    shift = np.zeros(sizes.size, dtype=np.int64)
+    shift[nonempty] = (
+        np.array([f.first for f in frames], dtype=np.int64)[nonempty] - timestamp[starts[nonempty]]
+    )
+    timestamp += np.repeat(shift, sizes)
+    codes = np.frombuffer(b"".join(d.decompress(f.codes) for f in frames), "<u2")
+    status, error, retry_after = decode_code(codes)
+    return timestamp, status, error, retry_after, sizes
