@@ -1,0 +1,108 @@
+"""Importing observations from files: our own CSV and third-party monitors' exports.
+
+:func:`read_import` is the one entry point. Whatever the format, the result is sorted by
+(service, location, time), holds one observation per (service, location, instant), and has
+name tables of the names it uses, sorted. Nothing here touches storage.
+
+Formats (see ``docs/imports.md``):
+
+- ``slaledger``: the observations CSV, read by ``csv_observations.read_observations``;
+- ``uptimerobot``: the API v2 ``getMonitors`` JSON with logs, or the dashboard's logs CSV;
+- ``statuscake``: the API v1 ``/uptime/{id}/periods`` or ``/uptime/{id}/history`` JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+
+from slaledger.adapters.csv_observations import read_observations
+from slaledger.adapters.imports.intervals_to_observations import (
+    ImportRows,
+    ImportTarget,
+    build_observations,
+)
+from slaledger.adapters.imports.statuscake import read_statuscake
+from slaledger.adapters.imports.uptimerobot import read_uptimerobot
+from slaledger.core.contract import Contract
+from slaledger.core.observations import DEFAULT_LOCATION, Observations
+from slaledger.errors import Problem, UsageError
+
+ImportFormat = Literal["slaledger", "uptimerobot", "statuscake"]
+IMPORT_FORMATS: tuple[str, ...] = get_args(ImportFormat)
+
+__all__ = ["IMPORT_FORMATS", "ImportFormat", "read_import"]
+
+
+def read_import(
+    path: Path,
+    fmt: ImportFormat,
+    contract: Contract,
+    *,
+    location: str | None,
+    timezone: str | None,
+    service: str | None,
+) -> Observations:
+    """Read ``path`` in format ``fmt`` as observations of ``contract``'s services.
+
+    ``location`` names the location of observations that have none (state logs, rows with an
+    empty location); default ``default``. ``timezone`` is the zone of an UptimeRobot
+    dashboard CSV's local times (required there, ignored where instants carry their offset).
+    ``service`` maps the file's one monitor to that service, instead of matching monitor
+    names to service ids or names.
+
+    Raises :class:`~slaledger.errors.UsageError` for a bad argument and
+    :class:`~slaledger.errors.ObservationsError` for a bad file, one located problem each.
+    """
+    if fmt not in IMPORT_FORMATS:
+        raise UsageError(
+            Problem(f"expected one of {', '.join(IMPORT_FORMATS)}, got {fmt!r}", field="--format")
+        )
+    if service is not None and service not in contract.services:
+        raise UsageError(
+            Problem(
+                f"unknown service {service!r}; the contract has: {', '.join(contract.services)}",
+                field="--service",
+            )
+        )
+    if location is not None and not location.strip():
+        raise UsageError(Problem("expected a location name, got ''", field="--location"))
+    location = None if location is None else location.strip()
+    target = ImportTarget(contract, service, location)
+    if fmt == "uptimerobot":
+        return read_uptimerobot(path, target, timezone)
+    if fmt == "statuscake":
+        return read_statuscake(path, target)
+    if service is not None:
+        raise UsageError(
+            Problem(
+                "does not apply to the slaledger format, whose rows name their service",
+                field="--service",
+            )
+        )
+    return _own_csv(path, target)
+
+
+def _own_csv(path: Path, target: ImportTarget) -> Observations:
+    """Our CSV, with ``--location`` for rows without one, sorted and without duplicates."""
+    observations = read_observations(path, target.contract.services)
+    if not len(observations):
+        return observations
+    locations = list(observations.locations)
+    if target.location is not None and DEFAULT_LOCATION in locations:
+        locations[locations.index(DEFAULT_LOCATION)] = target.location
+    return build_observations(
+        ImportRows(
+            service=observations.service.astype(np.int64),
+            location=observations.location.astype(np.int64),
+            timestamp=observations.timestamp,
+            status=observations.status,
+            error=observations.error,
+            retry_after=observations.retry_after,
+            services=observations.services,
+            locations=locations,
+        ),
+        str(path),
+    )

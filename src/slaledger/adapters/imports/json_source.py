@@ -1,0 +1,178 @@
+"""JSON exports read whole, with problems located by line and path.
+
+:func:`json.loads` keeps no positions, so a problem is first found in the decoded value and
+named by its path (``monitors[0].logs[3].datetime``); only then is the text walked again,
+value by value with the C decoder, to find the line that path starts on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from slaledger.errors import ObservationsError, Problem
+
+PathStep = str | int
+JsonPath = tuple[PathStep, ...]
+
+_BOM = "\ufeff"
+_SPACE = re.compile(r"[ \t\n\r]*")
+_SHOWN_CHARS = 60
+
+
+def read_text(path: Path) -> str:
+    """The file as UTF-8 text without a byte-order mark; one located problem otherwise."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ObservationsError(Problem(f"cannot read the file: {reason}", source)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        found = data[error.start : error.start + 1].hex()
+        raise ObservationsError(
+            Problem(f"expected UTF-8 text, found the byte 0x{found}", source, line)
+        ) from None
+    return text.removeprefix(_BOM)
+
+
+def looks_like_json(text: str) -> bool:
+    """Whether the text starts (after white space) like a JSON object or array."""
+    return text.lstrip()[:1] in ("{", "[")
+
+
+@dataclass(frozen=True)
+class JsonDocument:
+    """A decoded JSON file and how to name a place in it."""
+
+    source: str
+    text: str
+    value: Any
+
+    @classmethod
+    def parse(cls, source: str, text: str) -> JsonDocument:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ObservationsError(
+                Problem(f"expected valid JSON: {error.msg}", source, error.lineno)
+            ) from None
+        return cls(source, text, value)
+
+    def fail(self, where: JsonPath, message: str) -> NoReturn:
+        """Raise one problem at ``where``: the line it starts on (for a missing key, the line
+        of the object that lacks it) and its path as the field."""
+        field = path_text(where) if where else None
+        line = None
+        for length in range(len(where), -1, -1):
+            line = line_of(self.text, where[:length])
+            if line is not None:
+                break
+        raise ObservationsError(Problem(message, self.source, line, field))
+
+
+def path_text(where: JsonPath) -> str:
+    """``("monitors", 0, "logs", 3)`` → ``monitors[0].logs[3]``."""
+    text = ""
+    for step in where:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        else:
+            text += f".{step}" if text else step
+    return text
+
+
+def shown(value: Any) -> str:
+    """A JSON value as it would be written, cut short for a one-line message."""
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 1] + "…"
+    return text
+
+
+def line_of(text: str, where: JsonPath) -> int | None:
+    """The line the value at ``where`` starts on, or ``None`` if the path is not in the text."""
+    position = _position(text, where)
+    return None if position is None else text.count("\n", 0, position) + 1
+
+
+def _position(text: str, where: JsonPath) -> int | None:
+    decoder = json.JSONDecoder()
+
+    def skip(position: int) -> int:
+        match = _SPACE.match(text, position)
+        return position if match is None else match.end()
+
+    try:
+        position = skip(0)
+        for step in where:
+            if isinstance(step, int):
+                if text[position] != "[":
+                    return None
+                position = skip(position + 1)
+                for _ in range(step):
+                    _, position = decoder.raw_decode(text, position)
+                    position = skip(position)
+                    if text[position] != ",":
+                        return None
+                    position = skip(position + 1)
+                continue
+            if text[position] != "{":
+                return None
+            position = skip(position + 1)
+            while True:
+                if text[position] != '"':
+                    return None
+                key, position = decoder.raw_decode(text, position)
+                position = skip(position)
+                if text[position] != ":":
+                    return None
+                position = skip(position + 1)
+                if key == step:
+                    break
+                _, position = decoder.raw_decode(text, position)
+                position = skip(position)
+                if text[position] != ",":
+                    return None
+                position = skip(position + 1)
+    except (IndexError, json.JSONDecodeError):
+        return None
+    return position
+
+
+def pages(document: JsonDocument, key: str, what: str) -> list[tuple[JsonPath, list[Any]]]:
+    """The ``key`` lists of a response object, or of each object of an array of them.
+
+    An array stands for several pages of one API call saved into one file.
+    """
+    value = document.value
+    found: list[tuple[JsonPath, list[Any]]] = []
+    if isinstance(value, list):
+        candidates: list[tuple[JsonPath, Any]] = [
+            ((index,), page) for index, page in enumerate(value)
+        ]
+    else:
+        candidates = [((), value)]
+    for where, page in candidates:
+        if not isinstance(page, dict):
+            document.fail(where, f"expected {what}, an object with a {key!r} list")
+        items = page.get(key)
+        if not isinstance(items, list):
+            document.fail(
+                where, f"expected {what}, an object with a {key!r} list; {keys_found(page)}"
+            )
+        found.append(((*where, key), items))
+    return found
+
+
+def keys_found(value: dict[str, Any]) -> str:
+    """``found the keys 'a', 'b'`` for a message about a missing key."""
+    if not value:
+        return "found an empty object"
+    return "found the keys " + ", ".join(repr(key) for key in list(value)[:8])
