@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
-from engine import contract_for, make_observations
 
+from engine import contract_for, make_observations
 from slaledger.app import open_store
 from slaledger.core.events import Events
 from slaledger.core.observations import Observations
@@ -70,9 +70,8 @@ def bench_report(url: str, label: str, services: int) -> None:
     for lo in range(0, services, 50):
         keep = (observations.service >= lo) & (observations.service < lo + 50)
         store.pack_history(observations.take(keep))
-    print(
-        f"{label:10s} packed {len(observations):,} observations in {time.perf_counter() - began:.1f} s"
-    )
+    packed = time.perf_counter() - began
+    print(f"{label:10s} packed {len(observations):,} observations in {packed:.1f} s")
     del observations
     contract = contract_for(
         {"rule": "continuous-failure", "min_duration": "5m", "confirm": 2}, services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from slaledger import __version__
-from slaledger.cli import check, demo, report
+from slaledger.cli import check, demo, import_file, report
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +14,7 @@ def cli() -> None:
     """Service-level agreements as code: check contracts, settle months, prove the figures."""
 
 
-for _module in (check, report, demo):
+for _module in (check, report, import_file, demo):
     cli.add_command(_module.command)
 
 

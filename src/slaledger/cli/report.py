@@ -7,23 +7,42 @@ from pathlib import Path
 import click
 
 from slaledger.adapters.report_render import FORMATS, render_report
-from slaledger.app import report_from_files
+from slaledger.app import report_from_db, report_from_files
 from slaledger.cli.errors import reports_user_errors
+from slaledger.errors import Problem, UsageError
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
 
 @click.command("report")
 @click.argument("contract", type=_FILE)
-@click.option("--probes", "probes", type=_FILE, required=True, help="Observations CSV.")
+@click.option("--probes", "probes", type=_FILE, help="Observations CSV.")
+@click.option("--db", "db", help="Settle from this database URL instead of a CSV.")
 @click.option("--events", "events", type=_FILE, help="Maintenance and exclusions YAML.")
 @click.option("--month", "month", required=True, help="Calendar month, YYYY-MM.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--at", "at", help="End of trailing windows (default: end of the month).")
 @reports_user_errors
 def command(
-    contract: Path, probes: Path, events: Path | None, month: str, fmt: str, at: str | None
+    contract: Path,
+    probes: Path | None,
+    db: str | None,
+    events: Path | None,
+    month: str,
+    fmt: str,
+    at: str | None,
 ) -> None:
-    """Settle CONTRACT for one month: availability, target, credit and episodes."""
-    report = report_from_files(contract, probes, events, month, at)
+    """Settle CONTRACT for one month: availability, target, credit and episodes.
+
+    Observations come from --probes FILE.csv or from --db URL (exactly one of them).
+    """
+    if (probes is None) == (db is None):
+        raise UsageError(
+            Problem("expected exactly one of --probes FILE or --db URL", field="--probes")
+        )
+    if probes is not None:
+        report = report_from_files(contract, probes, events, month, at)
+    else:
+        assert db is not None
+        report = report_from_db(contract, db, events, month, at)
     click.echo(render_report(report, fmt), nl=False)

@@ -71,6 +71,15 @@ class ObservationStore:
 
     # -- ingest --------------------------------------------------------------------------
 
+    def has_batch(self, batch_id: str) -> bool:
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(schema.ingest_batches.c.batch_id).where(
+                    schema.ingest_batches.c.batch_id == batch_id
+                )
+            ).first()
+        return found is not None
+
     def ingest(
         self,
         observations: Observations,

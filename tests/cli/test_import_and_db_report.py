@@ -1,0 +1,110 @@
+"""``slaledger import`` into a real store and ``report --db`` equal to ``report --probes``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Run
+
+HEADER = "timestamp,service,location,status,error,latency_ms,retry_after\n"
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's month for the three seed contracts, written once for this module."""
+    from conftest import _run_cli
+
+    out = tmp_path_factory.mktemp("demo")
+    run = _run_cli("demo", "--out", out)
+    assert run.code == 0, run.err
+    return out
+
+
+@pytest.mark.parametrize("contract", ["heft-io", "itstabyl", "hosting-pop"])
+def test_db_report_equals_file_report_to_the_last_field(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str, contract: str
+) -> None:
+    path = contracts / f"{contract}.yaml"
+    probes = demo_files / contract / "observations.csv"
+    events = demo_files / contract / "events.yaml"
+    imported = run_cli("import", path, probes, "--db", store_url)
+    assert imported.code == 0, imported.err
+    lines = sum(1 for _ in probes.open()) - 1
+    assert (
+        imported.out == f"{probes}: {lines} observations read, {lines} stored (0 already present)\n"
+    )
+    common = ("--events", events, "--month", "2026-10", "--format", "json")
+    from_db = run_cli("report", path, "--db", store_url, *common)
+    from_file = run_cli("report", path, "--probes", probes, *common)
+    assert from_db.code == 0, from_db.err
+    assert json.loads(from_db.out) == json.loads(from_file.out)
+
+
+def test_importing_the_same_file_twice_stores_it_once(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    probes = tmp_path / "probes.csv"
+    probes.write_text(
+        HEADER
+        + "2026-10-01T01:40:05Z,network,fra,,connect,,\n"
+        + "2026-10-01T01:47:37Z,network,fra,200,,12,\n"
+    )
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    contract = contracts / "hosting-pop.yaml"
+    first = run_cli("import", contract, probes, "--db", db)
+    assert first.out == f"{probes}: 2 observations read, 2 stored (0 already present)\n"
+    second = run_cli("import", contract, probes, "--db", db)
+    assert second.out == f"{probes}: already imported; nothing stored\n"
+    # The same rows under another file name are recognised row by row.
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(probes.read_bytes() + b"2026-10-01T01:48:37Z,network,fra,200,,12,\n")
+    third = run_cli("import", contract, copy, "--db", db)
+    assert third.out == f"{copy}: 3 observations read, 1 stored (2 already present)\n"
+    report = run_cli("report", contract, "--db", db, "--month", "2026-10", "--format", "json")
+    fra = json.loads(report.out)["results"][0]
+    assert (fra["location"], fra["downtime_minutes"], fra["probes"]) == (
+        "fra",
+        8,
+        {"up": 2, "down": 1, "excluded": 0},
+    )
+
+
+def test_bad_import_stores_nothing(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    probes = tmp_path / "probes.csv"
+    probes.write_text(
+        HEADER + "2026-10-01T01:40:05Z,network,fra,,connect,,\nbad,network,fra,200,,,\n"
+    )
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run = run_cli("import", contracts / "hosting-pop.yaml", probes, "--db", db)
+    assert run.code == 2
+    assert run.err.startswith(f"error: {probes}:3: timestamp: expected an ISO 8601 instant")
+    report = run_cli(
+        "report",
+        contracts / "hosting-pop.yaml",
+        "--db",
+        db,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    )
+    assert all(
+        r["probes"] == {"up": 0, "down": 0, "excluded": 0}
+        for r in json.loads(report.out)["results"]
+    )
+
+
+def test_report_needs_exactly_one_source(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    run = run_cli("report", contracts / "hosting-pop.yaml", "--month", "2026-10")
+    assert (run.code, run.err) == (
+        2,
+        "error: --probes: expected exactly one of --probes FILE or --db URL\n",
+    )
