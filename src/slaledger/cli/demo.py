@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,7 +70,7 @@ def command(out: Path, month: str) -> None:
         commands.append(
             " ".join(
                 [
-                    "slaledger report",
+                    f"{_program()} report",
                     _quoted(contract_path),
                     "--probes",
                     _quoted(folder / "observations.csv"),
@@ -84,6 +85,14 @@ def command(out: Path, month: str) -> None:
     for line in commands:
         console.print(line, markup=False, soft_wrap=True)
     console.print("Add --format json or --format csv for the machine-readable reports.")
+
+
+def _program() -> str:
+    """How the user can call slaledger again: the script they ran, relative when it can be."""
+    script = Path(sys.argv[0])
+    if script.name != "slaledger":
+        return "slaledger"
+    return _quoted(script)
 
 
 def _run(
