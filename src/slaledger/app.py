@@ -17,6 +17,7 @@ from slaledger.adapters.events_file import load_events
 from slaledger.adapters.imports import ImportFormat, read_import
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
+from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle
@@ -49,6 +50,30 @@ def parse_instant_option(text: str, option: str) -> int:
     return to_instant(moment)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """What a report is asked for: the contract, its events, the month and trailing end."""
+
+    contract: Contract
+    events: Events
+    month: tuple[int, int]
+    at: int | None
+
+    @classmethod
+    def load(
+        cls, contract_path: Path, events_path: Path | None, month_text: str, at_text: str | None
+    ) -> Settlement:
+        """Options first (cheap to check), then the contract, then its events."""
+        month = parse_month_option(month_text)
+        at = None if at_text is None else parse_instant_option(at_text, "--at")
+        contract = load_contract(contract_path)
+        events = Events() if events_path is None else load_events(events_path, contract)
+        return cls(contract, events, month, at)
+
+    def settle(self, observations: Observations) -> Report:
+        return settle(self.contract, observations, self.events, self.month, at=self.at)
+
+
 def report_from_files(
     contract_path: Path,
     probes_path: Path,
@@ -57,12 +82,8 @@ def report_from_files(
     at_text: str | None = None,
 ) -> Report:
     """Load a contract, its observations and events, and settle the month."""
-    month = parse_month_option(month_text)
-    at = None if at_text is None else parse_instant_option(at_text, "--at")
-    contract = load_contract(contract_path)
-    events = Events() if events_path is None else load_events(events_path, contract)
-    observations = read_observations(probes_path, list(contract.services))
-    return settle(contract, observations, events, month, at=at)
+    asked = Settlement.load(contract_path, events_path, month_text, at_text)
+    return asked.settle(read_observations(probes_path, list(asked.contract.services)))
 
 
 def check_contract(contract_path: Path) -> Contract:
@@ -91,19 +112,15 @@ def report_from_db(
     at_text: str | None = None,
 ) -> Report:
     """Settle the month from the observations in the store."""
-    month = parse_month_option(month_text)
-    at = None if at_text is None else parse_instant_option(at_text, "--at")
-    contract = load_contract(contract_path)
-    events = Events() if events_path is None else load_events(events_path, contract)
-    month_period = calendar_month(*month, contract.zone)
-    periods = [service_period(s, month_period, at) for s in contract.services.values()]
-    store = open_store(db_url)
-    observations = store.load(
+    asked = Settlement.load(contract_path, events_path, month_text, at_text)
+    month_period = calendar_month(*asked.month, asked.contract.zone)
+    periods = [service_period(s, month_period, asked.at) for s in asked.contract.services.values()]
+    observations = open_store(db_url).load(
         min(p.start for p in periods) - LOAD_MARGIN,
         max(p.end for p in periods) + LOAD_MARGIN,
-        services=list(contract.services),
+        services=list(asked.contract.services),
     )
-    return settle(contract, observations, events, month, at=at)
+    return asked.settle(observations)
 
 
 @dataclass(frozen=True)

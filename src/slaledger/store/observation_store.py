@@ -73,12 +73,7 @@ class ObservationStore:
 
     def has_batch(self, batch_id: str) -> bool:
         with self._engine.connect() as connection:
-            found = connection.execute(
-                select(schema.ingest_batches.c.batch_id).where(
-                    schema.ingest_batches.c.batch_id == batch_id
-                )
-            ).first()
-        return found is not None
+            return _batch_stored(connection, batch_id)
 
     def ingest(
         self,
@@ -95,14 +90,7 @@ class ObservationStore:
         and a ``batch_id`` already stored makes the whole call a no-op. One transaction."""
         size = len(observations)
         with self._engine.begin() as connection:
-            if (
-                batch_id is not None
-                and connection.execute(
-                    select(schema.ingest_batches.c.batch_id).where(
-                        schema.ingest_batches.c.batch_id == batch_id
-                    )
-                ).first()
-            ):
+            if batch_id is not None and _batch_stored(connection, batch_id):
                 return IngestResult(size, 0, duplicate_batch=True)
             stored = 0
             if size:
@@ -381,6 +369,12 @@ def _decode_segments(
 def _name_table(names: dict[int, str]) -> tuple[tuple[str, ...], dict[int, int]]:
     ids = sorted(names)
     return tuple(names[i] for i in ids), {i: code for code, i in enumerate(ids)}
+
+
+def _batch_stored(connection: Connection, batch_id: str) -> bool:
+    table = schema.ingest_batches
+    found = connection.execute(select(table.c.batch_id).where(table.c.batch_id == batch_id))
+    return found.first() is not None
 
 
 def _hot_groups(rows: Sequence[object]) -> dict[tuple[int, int], SegmentRows]:
