@@ -60,8 +60,13 @@ def day_of(instant: int) -> int:
     return instant // US_PER_DAY
 
 
-_HEAD = struct.Struct("<HIBqIII")
-"""format, rows, wide deltas, first instant, and the byte lengths of the three frames."""
+_HEAD = struct.Struct("<HBIqIII")
+"""format, flags, rows, first instant, and the byte lengths of the three frames."""
+_WIDE = 1
+"""Flag: time deltas are 8 bytes (a gap of 35 minutes or more), else 4."""
+_RAW_DELTAS = 2
+"""Flag: time deltas are stored as they are: probe jitter leaves little to compress, and
+reading them needs no decompression."""
 _STATUSES = 600
 
 
@@ -90,8 +95,14 @@ def pack(rows: SegmentRows) -> bytes:
     compressor = zstandard.ZstdCompressor(level=3)
     deltas = np.diff(rows.timestamp, prepend=rows.timestamp[:1])
     wide = bool(deltas.size) and bool(np.abs(deltas).max() >= 2**31)
+    delta_bytes = deltas.astype("<i8" if wide else "<i4").tobytes()
+    squeezed = compressor.compress(delta_bytes)
+    raw = len(squeezed) > 0.8 * len(delta_bytes)
+    flags = (_WIDE if wide else 0) | (_RAW_DELTAS if raw else 0)
+    if not raw:
+        delta_bytes = squeezed
     frames = (
-        compressor.compress(deltas.astype("<i8" if wide else "<i4").tobytes()),
+        delta_bytes,
         compressor.compress(
             encode_code(rows.status, rows.error, rows.retry_after).astype("<u2").tobytes()
         ),
@@ -100,7 +111,7 @@ def pack(rows: SegmentRows) -> bytes:
         ),
     )
     first = int(rows.timestamp[0]) if len(rows) else 0
-    head = _HEAD.pack(_FORMAT, len(rows), int(wide), first, *(len(f) for f in frames))
+    head = _HEAD.pack(_FORMAT, flags, len(rows), first, *(len(f) for f in frames))
     return head + b"".join(frames)
 
 
@@ -110,6 +121,7 @@ class Frames:
 
     rows: int
     wide: bool
+    raw_deltas: bool
     first: int
     deltas: bytes
     codes: bytes
@@ -117,13 +129,14 @@ class Frames:
 
     @classmethod
     def of(cls, blob: bytes) -> Frames:
-        fmt, rows, wide, first, n_deltas, n_codes, n_extra = _HEAD.unpack_from(blob)
+        fmt, flags, rows, first, n_deltas, n_codes, n_extra = _HEAD.unpack_from(blob)
         if fmt != _FORMAT:
             raise ValueError(f"unknown segment format {fmt}")
         at = _HEAD.size
         return cls(
             rows,
-            bool(wide),
+            bool(flags & _WIDE),
+            bool(flags & _RAW_DELTAS),
             first,
             blob[at : at + n_deltas],
             blob[at + n_deltas : at + n_deltas + n_codes],
@@ -131,10 +144,15 @@ class Frames:
         )
 
 
+def _time_deltas(frames: Frames, d: zstandard.ZstdDecompressor) -> NDArray[np.signedinteger]:
+    data = frames.deltas if frames.raw_deltas else d.decompress(frames.deltas)
+    return np.frombuffer(data, "<i8" if frames.wide else "<i4")
+
+
 def unpack(blob: bytes) -> SegmentRows:
     frames = Frames.of(blob)
     d = zstandard.ZstdDecompressor()
-    deltas = np.frombuffer(d.decompress(frames.deltas), "<i8" if frames.wide else "<i4")
+    deltas = _time_deltas(frames, d)
     timestamp = np.cumsum(deltas, dtype=np.int64)
     timestamp += frames.first - (int(deltas[0]) if deltas.size else 0)
     status, error, retry_after = decode_code(np.frombuffer(d.decompress(frames.codes), "<u2"))
@@ -163,9 +181,7 @@ def decode_settlement_columns(
     timestamp = np.empty(int(sizes.sum()), dtype=np.int64)
     offset = 0
     for f in frames:
-        timestamp[offset : offset + f.rows] = np.frombuffer(
-            d.decompress(f.deltas), "<i8" if f.wide else "<i4"
-        )
+        timestamp[offset : offset + f.rows] = _time_deltas(f, d)
         offset += f.rows
     starts = np.cumsum(sizes) - sizes
     nonempty = sizes > 0
