@@ -348,14 +348,25 @@ def _decode_segments(
     timestamp, status, error, retry_after, sizes = decode_settlement_columns(
         [row.data for row in stored]
     )
+    service = np.empty(timestamp.size, dtype=np.int32)
+    location = np.empty(timestamp.size, dtype=np.int16)
+    # Segments of one (service, location) are adjacent: fill each series with one slice.
+    ends = np.cumsum(sizes)
+    begin = 0
+    for index, row in enumerate(stored):
+        last = index + 1 == len(stored)
+        if last or (stored[index + 1].service_id, stored[index + 1].location_id) != (
+            row.service_id,
+            row.location_id,
+        ):
+            end_at = int(ends[index])
+            service[begin:end_at] = service_code[row.service_id]
+            location[begin:end_at] = location_code[row.location_id]
+            begin = end_at
     everything = Observations(
         timestamp=timestamp,
-        service=np.repeat(
-            np.array([service_code[row.service_id] for row in stored], dtype=np.int32), sizes
-        ),
-        location=np.repeat(
-            np.array([location_code[row.location_id] for row in stored], dtype=np.int16), sizes
-        ),
+        service=service,
+        location=location,
         status=status,
         error=error,
         retry_after=retry_after,

@@ -174,25 +174,39 @@ def decode_settlement_columns(
     NDArray[np.int64], NDArray[np.int16], NDArray[np.int8], NDArray[np.bool_], NDArray[np.int64]
 ]:
     """Timestamps, status, error and Retry-After of many segments, back to back, and each
-    segment's row count. Only the two frames settlement needs are decompressed."""
+    segment's row count. Only the two frames settlement needs are read; the work is done in
+    place or in chunks, so a month of thousands of series needs no whole-size temporaries."""
     frames = [Frames.of(blob) for blob in blobs]
     sizes = np.array([f.rows for f in frames], dtype=np.int64)
+    total = int(sizes.sum())
     d = zstandard.ZstdDecompressor()
-    timestamp = np.empty(int(sizes.sum()), dtype=np.int64)
-    offset = 0
-    for f in frames:
-        timestamp[offset : offset + f.rows] = _time_deltas(f, d)
-        offset += f.rows
-    starts = np.cumsum(sizes) - sizes
-    nonempty = sizes > 0
-    np.cumsum(timestamp, out=timestamp)
-    # Each segment's deltas start with its own first instant's delta of 0 from itself: shift
-    # the running sum so that every segment starts at its stored first instant.
-    shift = np.zeros(sizes.size, dtype=np.int64)
-    shift[nonempty] = (
-        np.array([f.first for f in frames], dtype=np.int64)[nonempty] - timestamp[starts[nonempty]]
-    )
-    timestamp += np.repeat(shift, sizes)
+    timestamp = np.empty(total, dtype=np.int64)
+    if all(not f.wide for f in frames):
+        joined = b"".join(f.deltas if f.raw_deltas else d.decompress(f.deltas) for f in frames)
+        timestamp[:] = np.frombuffer(joined, "<i4")
+    else:
+        offset = 0
+        for f in frames:
+            timestamp[offset : offset + f.rows] = _time_deltas(f, d)
+            offset += f.rows
+    # One running sum for all segments: each segment's first delta (stored as 0) becomes the
+    # step from the previous segment's last instant to its own first one.
+    nonempty = np.flatnonzero(sizes)
+    starts = (np.cumsum(sizes) - sizes)[nonempty]
+    if starts.size:
+        firsts = np.array([frames[i].first for i in nonempty.tolist()], dtype=np.int64)
+        spans = np.add.reduceat(timestamp, starts)
+        lasts = firsts + spans
+        timestamp[starts] = firsts - np.concatenate([[0], lasts[:-1]])
+        np.cumsum(timestamp, out=timestamp)
     codes = np.frombuffer(b"".join(d.decompress(f.codes) for f in frames), "<u2")
-    status, error, retry_after = decode_code(codes)
+    status = np.empty(total, dtype=np.int16)
+    error = np.empty(total, dtype=np.int8)
+    retry_after = np.empty(total, dtype=bool)
+    for lo in range(0, total, _DECODE_CHUNK):
+        hi = min(total, lo + _DECODE_CHUNK)
+        status[lo:hi], error[lo:hi], retry_after[lo:hi] = decode_code(codes[lo:hi])
     return timestamp, status, error, retry_after, sizes
+
+
+_DECODE_CHUNK = 1 << 20
