@@ -278,7 +278,7 @@ credits:
         f"{path}:11: services.web.name: missing required key",
         f"{path}:14: services.web.colour: unknown key 'colour'; expected one of: name, "
         "description, target, window, per_location, downtime, outcomes, maintenance, "
-        "excludable_causes, exclude_from",
+        "excludable_causes, exclude_from, checks",
         f"{path}:17: credits.mode: expected one of 'automatic', 'on-request', got 'sometimes'",
         f"{path}:19: credits.tiers[0].credit: expected a number at most 100, got 110",
     ]

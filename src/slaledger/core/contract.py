@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from slaledger.core.checks import Checks
 from slaledger.core.durations import format_duration, parse_duration
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -128,6 +129,7 @@ class Service(StrictModel):
     maintenance: MaintenancePolicy | None = None
     excludable_causes: tuple[str, ...] = ()
     exclude_from: tuple[Literal["downtime", "total"], ...] = ("downtime",)
+    checks: Checks = ()
 
     @field_validator("exclude_from")
     @classmethod
