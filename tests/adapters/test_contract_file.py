@@ -288,3 +288,16 @@ def test_every_message_is_one_line(tmp_path: Path) -> None:
     path = write(tmp_path, "a: [1, 2\nb: {c: 1, c: 2}\n")
     for line in problems(path):
         assert "\n" not in line
+
+
+def test_an_empty_mapping_in_a_list_is_located(tmp_path: Path) -> None:
+    rules = (
+        "      - {match: {error: any}, outcome: down}\n"
+        "      - {match: {status: 5xx}, outcome: down}\n"
+    )
+    text = VALID.replace(rules, "      - {}\n")
+    path = write(tmp_path, text)
+    assert problems(path) == [
+        f"{path}:10: services.api.outcomes[0].match: missing required key",
+        f"{path}:10: services.api.outcomes[0].outcome: missing required key",
+    ]

@@ -317,3 +317,19 @@ def test_models_are_frozen_and_strict() -> None:
         check.port = 23  # type: ignore[misc]
     assert TcpCheck(type="tcp", host="[::1]", port=22).host == "::1"
     assert HttpCheck(type="http", url="http://x/", method="post").method == "POST"
+
+
+def test_check_ids_are_unique_across_services(tmp_path: Path) -> None:
+    text = (
+        HEAD
+        + "    checks:\n      - {id: db, type: tcp, host: db.example.com, port: 5432}\n"
+        + '  other:\n    name: Other\n    target: "99"\n    downtime: {rule: probe-ratio}\n'
+        + "    checks:\n      - {id: db, type: tcp, host: db2.example.com, port: 5432}\n"
+    )
+    path = tmp_path / "contract.yaml"
+    path.write_text(text)
+    with pytest.raises(ContractError) as caught:
+        load_contract(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:3: services: check ids must be unique in the contract; used more than once: db"
+    ]

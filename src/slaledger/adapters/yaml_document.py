@@ -85,7 +85,7 @@ class YamlDocument:
         for segment in path:
             if present and isinstance(node, CommentedMap):
                 written += f".{segment}"
-                position = node.lc.data.get(segment)
+                position = (node.lc.data or {}).get(segment)  # None for an empty {}
                 if position is not None:
                     line = int(position[0]) + 1
                 if segment in node:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from slaledger.core.checks import Checks
+from slaledger.core.checks import Checks, duplicate_check_ids
 from slaledger.core.durations import format_duration, parse_duration
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -213,6 +213,12 @@ class Contract(StrictModel):
                 raise ValueError(
                     f"expected service ids of letters, digits, '.', '_' or '-', got {key!r}"
                 )
+        repeated = duplicate_check_ids({key: service.checks for key, service in value.items()})
+        if repeated:
+            raise ValueError(
+                f"check ids must be unique in the contract; used more than once: "
+                f"{', '.join(repeated)}"
+            )
         return value
 
     @property
