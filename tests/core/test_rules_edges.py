@@ -13,9 +13,11 @@ from builders import (
     episode,
     events,
     exclusion,
+    instant,
     load_example,
     maintenance,
     minute_result,
+    observations,
     one_service_contract,
     result,
     settle_rows,
@@ -23,6 +25,8 @@ from builders import (
 )
 from pydantic import ValidationError
 
+from slaledger.core.events import Events
+from slaledger.core.settle import settle
 from slaledger.core.windows import check_events
 
 CF = "continuous-failure"
@@ -478,3 +482,15 @@ def test_continuous_emergency_reason_names_the_window_over_counted_minutes() -> 
             )
         ],
     )
+
+
+def test_figures_to_date_stop_an_open_interval_at_the_known_end() -> None:
+    """Month to date: a location still down at ``known_until`` is down up to then only."""
+    rows = [(0, "network", "fra", 200), (10, "network", "fra", None, "connect")]
+    contract = load_example("hosting-pop")
+    observed = observations(rows)
+    now = instant("2026-10-01T00:20:30Z")
+    to_date = settle(contract, observed, Events(), (2026, 10), known_until=now)
+    settled = settle(contract, observed, Events(), (2026, 10))
+    assert to_date.results[0].downtime_minutes == 11  # 00:10:00 to 00:20:30, rounded up
+    assert settled.results[0].downtime_minutes == 44630  # open to the end of the month

@@ -67,7 +67,7 @@ def location_intervals(data: RuleInput) -> dict[tuple[int, int], IntervalSet]:
             timestamp[order],
             outcome[order],
         )
-    return _intervals_in_sorted(service, location, timestamp, outcome, n, data.period.end)
+    return _intervals_in_sorted(service, location, timestamp, outcome, n, data.open_intervals_end)
 
 
 def _intervals_in_sorted(

@@ -32,6 +32,15 @@ class RuleInput:
     locations: tuple[str, ...]
     period: Period
     per_location: bool
+    known_until: int | None = None
+    """When the data ends: an interval still open then stops there (default: the period's
+    end). Month-to-date figures pass the current instant."""
+
+    @property
+    def open_intervals_end(self) -> int:
+        if self.known_until is None:
+            return self.period.end
+        return max(self.period.start, min(self.period.end, self.known_until))
 
     def excluded_for(self, service: int, location: int | None) -> IntervalSet:
         """Excluded time that applies to a whole result (service-wide, or one location)."""

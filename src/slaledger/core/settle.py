@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,11 +50,14 @@ def settle(
     month: tuple[int, int],
     *,
     at: int | None = None,
+    known_until: int | None = None,
 ) -> Report:
     """Settle every service of ``contract`` for calendar ``month`` (in the contract's zone).
 
     ``events`` must have passed :func:`slaledger.core.windows.check_events`; ``at`` ends
-    trailing windows (default: the end of the month).
+    trailing windows (default: the end of the month). ``known_until`` is when the data ends,
+    for figures to date: a first-fail interval still open then counts up to that instant, not
+    to the end of the period.
     """
     month_period = calendar_month(*month, contract.zone)
     windows = resolve_windows(contract, events)
@@ -74,6 +78,8 @@ def settle(
         data = _group_input(
             observations, outcome, service_ids, windows, period, per_location=per_location
         )
+        if known_until is not None:
+            data = replace(data, known_until=known_until)
         group_results = _settle_group(contract, service_ids, data)
         settled.update(group_results)
     results = [result for service_id in contract.services for result in settled[service_id]]
