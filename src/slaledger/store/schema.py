@@ -75,3 +75,13 @@ ingest_batches = Table(
     Column("received_at", BigInteger, nullable=False),
 )
 """Batches already stored: a batch sent twice is stored once."""
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(20), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+"""API tokens: only the SHA-256 of each token is kept, with its scope (agent or admin)."""

@@ -1,0 +1,64 @@
+"""``slaledger token``: create, list and revoke API tokens."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from slaledger.cli.errors import reports_user_errors
+from slaledger.core.timebase import format_instant
+from slaledger.errors import Problem, UsageError
+from slaledger.store.database import DEFAULT_URL, connect, migrate
+from slaledger.store.tokens import SCOPES, Scope, TokenStore
+
+_DB = click.option("--db", "db", default=DEFAULT_URL, show_default=True, help="Database URL.")
+
+
+def _tokens(db: str) -> TokenStore:
+    engine = connect(db)
+    migrate(engine)
+    return TokenStore(engine)
+
+
+@click.group("token")
+def command() -> None:
+    """Create, list and revoke API tokens (agent: may ingest; admin: operators)."""
+
+
+@command.command("create")
+@click.option("--scope", type=click.Choice(SCOPES), required=True)
+@click.option("--name", required=True, help="A unique name, e.g. agent-fra.")
+@_DB
+@reports_user_errors
+def create(scope: Scope, name: str, db: str) -> None:
+    """Create a token and print it: it is shown this once and stored only as a hash."""
+    token = _tokens(db).create(scope, name, time.time_ns() // 1000)
+    click.echo(token)
+    click.echo(f"{scope} token {name!r} created; store it now, it cannot be shown again", err=True)
+
+
+@command.command("list")
+@_DB
+@reports_user_errors
+def list_tokens(db: str) -> None:
+    """List tokens: name, scope and when each was created (never the token)."""
+    rows = [(t.name, t.scope, format_instant(t.created_at)) for t in _tokens(db).list()]
+    if not rows:
+        click.echo("no tokens")
+        return
+    header = ("name", "scope", "created")
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
+    for row in (header, *rows):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@command.command("revoke")
+@click.argument("name")
+@_DB
+@reports_user_errors
+def revoke(name: str, db: str) -> None:
+    """Revoke the token NAME: requests with it are refused from now on."""
+    if not _tokens(db).revoke(name):
+        raise UsageError(Problem(f"no token named {name!r}", field="NAME"))
+    click.echo(f"revoked token {name!r}")

@@ -1,0 +1,342 @@
+"""The HTTP API: agents' ingest, month-to-date figures and a health check.
+
+``create_app`` takes every dependency as an argument (contract, events, stores, clock), so
+the same app runs under ``slaledger serve`` and in tests with a clock of their own.
+
+- ``POST /api/v1/ingest`` (``Authorization: Bearer <agent token>``): a batch of probe
+  results, stored once per ``batch_id``.
+- ``GET /api/v1/live``: the current calendar month settled to date, with coverage and
+  error budgets; computed at most once per ``cache_seconds`` of the clock.
+- ``GET /healthz``.
+
+Errors are JSON ``{"error": "..."}``: 401 for a missing, unknown or non-agent token, 422
+naming the bad field, 413 for a body over the size limit, 503 with ``Retry-After`` when
+the database cannot take a batch (locked, unreachable): the agent sends it again later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from slaledger.core.contract import Contract
+from slaledger.core.events import Events
+from slaledger.core.live import live_report
+from slaledger.core.periods import calendar_month
+from slaledger.core.settle import service_period, settle
+from slaledger.core.timebase import US_PER_DAY, US_PER_SECOND, from_instant
+from slaledger.probes.result import ProbeResult, to_observations
+from slaledger.store.observation_store import IngestResult, ObservationStore
+from slaledger.store.tokens import TokenStore
+
+log = logging.getLogger("slaledger.web")
+
+Clock = Callable[[], int]
+"""Now, in microseconds since the Unix epoch (UTC)."""
+
+LOAD_MARGIN = US_PER_DAY
+"""Data read beyond a period's edges, as ``report --db`` reads it: runs crossing an edge."""
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_RESULTS = 100_000
+LAST_INSTANT = 253_402_300_800_000_000
+"""The first instant of the year 10000 (exclusive bound on instants)."""
+STORE_UNAVAILABLE = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
+"""The database cannot take a write now (the store writes rows through the raw driver too)."""
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks agents to wait before sending a batch the store could not take."""
+_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
+
+
+# --- Wire format ---------------------------------------------------------------------------
+
+
+class _Wire(BaseModel):
+    # Strict: "200" is not 200; unknown fields are ignored so newer agents still get through.
+    model_config = ConfigDict(strict=True, extra="ignore", allow_inf_nan=False, frozen=True)
+
+
+class WireResult(_Wire):
+    instant: Annotated[int, Field(ge=0, lt=LAST_INSTANT)]
+    service: Annotated[str, Field(min_length=1, max_length=200)]
+    check_id: Annotated[str, Field(min_length=1, max_length=300)]
+    status: Annotated[int, Field(ge=100, le=599)] | None
+    error: Literal["timeout", "connect", "dns", "tls", "assertion", "other"] | None
+    latency_ms: Annotated[float, Field(ge=0)] | None = None
+    retry_after: bool = False
+
+
+class IngestBody(_Wire):
+    batch_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    location: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+    results: Annotated[list[WireResult], Field(max_length=MAX_RESULTS)]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers
+
+
+def _field_error(error: ValidationError) -> str:
+    """The first problem of ``error`` in one line, naming its field (``results.3.error``)."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    kind = first["type"]
+    if kind == "missing":
+        return f"{where}: required"
+    if kind == "json_invalid":
+        return f"body: not valid JSON ({first.get('ctx', {}).get('error', first['msg'])})"
+    if kind == "string_pattern_mismatch" and where == "batch_id":
+        message = "expected 32 lowercase hex digits (a UUID4 hex)"
+    elif kind == "string_pattern_mismatch" and where == "location":
+        message = "expected a location name of letters, digits, '.', '_' or '-'"
+    else:
+        message = first["msg"][0].lower() + first["msg"][1:]
+    shown = repr(first["input"])
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    return f"{where}: {message}, got {shown}"
+
+
+# --- Ingest --------------------------------------------------------------------------------
+
+
+class Ingestor:
+    """Writes probe results into the store, one write at a time.
+
+    SQLite has one writer per database; serialising this process's writes (API batches,
+    the embedded agent, compaction) keeps them from failing on each other's locks.
+    """
+
+    def __init__(self, store: ObservationStore, clock: Clock) -> None:
+        self.store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def ingest(
+        self, results: Sequence[ProbeResult], *, batch_id: str | None, source: str
+    ) -> IngestResult:
+        checks = list(dict.fromkeys(result.check_id for result in results))
+        code = {name: index for index, name in enumerate(checks)}
+        check = np.array([code[r.check_id] for r in results], dtype=np.int32)
+        latency = np.array([r.latency_ms for r in results], dtype=np.float32)
+        with self._lock:
+            return self.store.ingest(
+                to_observations(results),
+                received_at=self._clock(),
+                checks=checks or None,
+                check=check,
+                latency_ms=latency,
+                batch_id=batch_id,
+                source=source,
+            )
+
+    def compact(self) -> int:
+        """Pack closed days into segments; returns the rows moved."""
+        with self._lock:
+            return self.store.compact(self._clock())
+
+
+def probe_results(body: IngestBody, contract: Contract) -> list[ProbeResult]:
+    """The batch as probe results; :class:`ApiError` 422 for a service the contract lacks."""
+    results = []
+    for index, row in enumerate(body.results):
+        if row.service not in contract.services:
+            known = ", ".join(contract.services)
+            raise ApiError(
+                422,
+                f"results.{index}.service: unknown service {row.service!r}; "
+                f"contract {contract.contract} has {known}",
+            )
+        results.append(
+            ProbeResult(
+                instant=row.instant,
+                service=row.service,
+                location=body.location,
+                check_id=row.check_id,
+                status=row.status,
+                error=row.error,
+                latency_ms=float("nan") if row.latency_ms is None else row.latency_ms,
+                retry_after=row.retry_after,
+            )
+        )
+    return results
+
+
+# --- Live figures --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cached:
+    computed_at: int
+    body: bytes
+
+
+class LiveFigures:
+    """The month-to-date JSON, settled at most once per ``cache_seconds`` of the clock."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        events: Events,
+        store: ObservationStore,
+        clock: Clock,
+        cache_seconds: float,
+    ) -> None:
+        self._contract = contract
+        self._events = events
+        self._store = store
+        self._clock = clock
+        self._ttl = int(cache_seconds * US_PER_SECOND)
+        self._lock = threading.Lock()
+        self._cached: _Cached | None = None
+        self.settlements = 0
+        """How many times the figures were computed (for tests and metrics)."""
+
+    def body(self) -> bytes:
+        with self._lock:  # readers arriving during a settlement wait for its result
+            now = self._clock()
+            cached = self._cached
+            if cached is not None and 0 <= now - cached.computed_at < self._ttl:
+                return cached.body
+            body = JSONResponse(content=self.compute(now)).body
+            self._cached = _Cached(now, bytes(body))
+            self.settlements += 1
+            return self._cached.body
+
+    def compute(self, now: int) -> dict[str, Any]:
+        """The current calendar month (in the contract's zone) settled at ``now``."""
+        contract = self._contract
+        local = from_instant(now).astimezone(contract.zone)
+        month = (local.year, local.month)
+        month_period = calendar_month(*month, contract.zone)
+        periods = [service_period(s, month_period, now) for s in contract.services.values()]
+        observations = self._store.load(
+            min(p.start for p in periods) - LOAD_MARGIN,
+            max(p.end for p in periods) + LOAD_MARGIN,
+            services=list(contract.services),
+        )
+        report = settle(contract, observations, self._events, month, at=now, known_until=now)
+        return live_report(report, observations, now).as_dict()
+
+
+# --- The app -------------------------------------------------------------------------------
+
+
+def _bearer(request: Request) -> str | None:
+    match = _BEARER.match(request.headers.get("authorization", ""))
+    return None if match is None else match.group(1)
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, f"body: larger than {MAX_BODY_BYTES} bytes; send smaller batches")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ApiError(413, f"body: larger than {MAX_BODY_BYTES} bytes; send smaller batches")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unavailable(what: str, error: BaseException) -> ApiError:
+    log.warning("%s failed, the database is unavailable: %s", what, str(error).splitlines()[0])
+    return ApiError(
+        503,
+        "the store cannot take the batch now; send it again later",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def create_app(
+    contract: Contract,
+    events: Events,
+    store: ObservationStore,
+    tokens: TokenStore,
+    clock: Clock,
+    *,
+    ingestor: Ingestor | None = None,
+    cache_seconds: float = 60.0,
+) -> FastAPI:
+    """The API for ``contract``. Pass ``ingestor`` to share its write lock with other
+    writers of the same store (the embedded agent, compaction)."""
+    writer = ingestor or Ingestor(store, clock)
+    live = LiveFigures(contract, events, store, clock, cache_seconds)
+    app = FastAPI(title="slaledger", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.live = live
+    app.state.ingestor = writer
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, error: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else error.headers
+        return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
+        )
+
+    @app.post("/api/v1/ingest")
+    async def ingest(request: Request) -> JSONResponse:
+        token = _bearer(request)
+        if token is None:
+            raise ApiError(401, "missing bearer token: send Authorization: Bearer <agent token>")
+        try:
+            scope = await run_in_threadpool(tokens.verify, token)
+        except STORE_UNAVAILABLE as error:
+            raise _unavailable("token check", error) from None
+        if scope is None:
+            raise ApiError(401, "unknown or revoked token")
+        if scope != "agent":
+            raise ApiError(401, f"a token with scope {scope} cannot ingest; use an agent token")
+        raw = await _read_body(request)
+        try:
+            body = IngestBody.model_validate_json(raw)
+        except ValidationError as error:
+            raise ApiError(422, _field_error(error)) from None
+        results = probe_results(body, contract)
+        try:
+            outcome = await run_in_threadpool(
+                lambda: writer.ingest(
+                    results, batch_id=body.batch_id, source=f"agent {body.location}"
+                )
+            )
+        except STORE_UNAVAILABLE as error:  # locked, unreachable, out of space: try again later
+            raise _unavailable(f"batch {body.batch_id}", error) from None
+        return JSONResponse(
+            {
+                "batch_id": body.batch_id,
+                "received": outcome.received,
+                "stored": outcome.stored,
+                "duplicate": outcome.duplicate_batch,
+            }
+        )
+
+    @app.get("/api/v1/live")
+    def month_to_date() -> Response:
+        return Response(live.body(), media_type="application/json")
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
