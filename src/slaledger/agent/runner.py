@@ -1,0 +1,170 @@
+"""The agent: the scheduler's results go into the durable queue, the pusher sends them on.
+
+:class:`Agent` wires :class:`~slaledger.probes.scheduler.Scheduler` → a sink that appends
+each batch to the :class:`~slaledger.agent.queue.BatchQueue` → :class:`Pusher`. Stopping
+(:meth:`Agent.stop`, or SIGINT/SIGTERM when :meth:`Agent.run` handles signals) ends probing,
+lets running probes finish and puts every result into the queue; then the pusher gets
+``drain_timeout`` seconds to send what is queued. A second stop skips that wait. Whatever is
+not sent stays in the queue for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from slaledger.agent.pusher import Pusher, PusherStats, Say, count
+from slaledger.agent.queue import BatchQueue, QueueError
+from slaledger.core.timebase import US_PER_SECOND, format_instant
+from slaledger.probes.result import ProbeResult
+from slaledger.probes.scheduler import Clock, Probe, ScheduledCheck, Scheduler, SchedulerStats
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStats:
+    probes: SchedulerStats
+    pushes: PusherStats
+    queued_batches: int
+    queued_results: int
+
+
+class Agent:
+    """Runs ``checks`` at ``location`` into ``queue``, which ``pusher`` drains.
+
+    ``say`` gets the status line every ``status_interval`` seconds. ``probe``, ``batch_size`` and
+    ``flush_interval`` go to the scheduler.
+    """
+
+    def __init__(
+        self,
+        checks: Sequence[ScheduledCheck],
+        queue: BatchQueue,
+        pusher: Pusher,
+        *,
+        clock: Clock,
+        say: Say,
+        status_interval: float = 60.0,
+        drain_timeout: float = 5.0,
+        probe: Probe | None = None,
+        batch_size: int = 1000,
+        flush_interval: float = 1.0,
+    ) -> None:
+        self._queue = queue
+        self._pusher = pusher
+        self._say = say
+        self._status_interval = status_interval
+        self._drain_timeout = drain_timeout
+        self._scheduler = Scheduler(
+            checks,
+            queue.location,
+            self._sink,
+            clock=clock,
+            probe=probe,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+        )
+        self._stops = 0
+        self._hurry = asyncio.Event()
+
+    def stop(self) -> None:
+        """Stop probing and drain; called again, stop without waiting for the drain."""
+        self._stops += 1
+        self._scheduler.stop()
+        if self._stops > 1:
+            self._hurry.set()
+
+    def stats(self) -> AgentStats:
+        batches, results = self._queue.pending()
+        return AgentStats(self._scheduler.stats(), self._pusher.stats(), batches, results)
+
+    async def run(self, *, handle_signals: bool = False) -> AgentStats:
+        """Probe and push until :meth:`stop`; the final figures.
+
+        Raises what stopped the agent otherwise: the pusher's
+        :class:`~slaledger.agent.pusher.TokenRejectedError`, or :class:`QueueError` when the
+        queue cannot be written.
+        """
+        loop = asyncio.get_running_loop()
+        installed = _install_signals(loop, self.stop) if handle_signals else []
+        probing = asyncio.create_task(self._scheduler.run())
+        pushing = asyncio.create_task(self._pusher.run())
+        reporting = asyncio.create_task(self._report())
+        try:
+            await asyncio.wait({probing, pushing}, return_when=asyncio.FIRST_COMPLETED)
+            if pushing.done():  # it only returns early by raising: stop probing, then say why
+                self._scheduler.stop()
+                await probing
+                pushing.result()
+            await probing  # raises the sink's failure
+            self._pusher.finish()
+            hurry = asyncio.create_task(self._hurry.wait())
+            await asyncio.wait(
+                {pushing, hurry}, timeout=self._drain_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            hurry.cancel()
+            if pushing.done():
+                pushing.result()
+        finally:
+            for task in (probing, pushing, reporting):
+                task.cancel()
+            await asyncio.gather(probing, pushing, reporting, return_exceptions=True)
+            for number in installed:
+                loop.remove_signal_handler(number)
+        return self.stats()
+
+    async def _sink(self, results: list[ProbeResult]) -> None:
+        try:
+            await asyncio.to_thread(self._queue.append, results)
+        except sqlite3.Error as error:
+            raise QueueError(f"cannot write to queue {self._queue.path}: {error}") from None
+        self._pusher.notify()
+
+    async def _report(self) -> None:
+        """The status line every ``status_interval`` seconds."""
+        previous = self.stats()
+        while True:
+            await asyncio.sleep(self._status_interval)
+            current = self.stats()
+            self._say(status_line(previous, current))
+            previous = current
+
+
+def status_line(previous: AgentStats, current: AgentStats) -> str:
+    """What happened between two snapshots, and where things stand."""
+    probes = current.probes.completed - previous.probes.completed
+    failed = current.probes.failed - previous.probes.failed
+    pushed = current.pushes.acknowledged - previous.pushes.acknowledged
+    results = current.pushes.results - previous.pushes.results
+    duplicates = current.pushes.duplicates - previous.pushes.duplicates
+    rejected = current.pushes.rejected - previous.pushes.rejected
+    pushes = current.pushes
+    if pushes.failing_since is None:
+        server = "server ok"
+    else:
+        server = f"server failing since {_second(pushes.failing_since)}: {pushes.last_error}"
+    lag = current.probes.lag_p99_ms
+    return (
+        f"probes {probes} ({failed} failed, lag p99 {'-' if lag is None else f'{lag:.0f}ms'}); "
+        f"pushed {count(pushed, 'batch', 'batches')} ({count(results, 'result')}, "
+        f"{duplicates} duplicate, {rejected} rejected); queued "
+        f"{count(current.queued_batches, 'batch', 'batches')} "
+        f"({count(current.queued_results, 'result')}); {server}"
+    )
+
+
+def _second(instant: int) -> str:
+    return format_instant(instant - instant % US_PER_SECOND)
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> list[int]:
+    installed: list[int] = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            continue
+        installed.append(number)
+    return installed
