@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO_MINUTES ?= 15
+
+# A settled month for the three seed contracts, then the live demo (Ctrl-C ends it early).
 demo: $(STAMP)
 	$(BIN)/slaledger demo --out demo-output
+	$(BIN)/slaledger demo --live --out demo-output --minutes $(DEMO_MINUTES)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

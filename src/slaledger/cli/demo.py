@@ -27,6 +27,7 @@ from slaledger.cli.errors import reports_user_errors
 from slaledger.core.report import Report
 from slaledger.core.settle import settle
 from slaledger.demo import demo_month, events_yaml
+from slaledger.demo.live import run_live
 from slaledger.errors import Problem, UserError
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "contracts"
@@ -44,9 +45,29 @@ CONTRACTS = ("heft-io", "itstabyl", "hosting-pop")
     help="Folder for the generated files, one subfolder per contract.",
 )
 @click.option("--month", default="2026-10", show_default=True, help="Month to generate, YYYY-MM.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Instead: run the live demo (target service, server and two agents on 127.0.0.1).",
+)
+@click.option(
+    "--minutes",
+    type=click.FloatRange(min=0.5),
+    default=15.0,
+    show_default=True,
+    help="How long the live demo runs (Ctrl-C stops it sooner).",
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @reports_user_errors
-def command(out: Path, month: str) -> None:
-    """Generate a month of probes and events for each example contract and settle it."""
+def command(out: Path, month: str, live: bool, minutes: float, port: int) -> None:
+    """Generate a month of probes and events for each example contract and settle it.
+
+    With --live, run the live demo instead: a scripted target service, `slaledger serve` and
+    two `slaledger agent`s, printing the month-to-date figures every 30 seconds.
+    """
+    if live:
+        run_live(_example("live-demo"), out / "live", minutes, port)
+        return
     year, number = parse_month_option(month)
     label = f"{year:04d}-{number:02d}"
     console = Console(highlight=False)

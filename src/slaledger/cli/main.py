@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from slaledger import __version__
-from slaledger.cli import check, demo, import_file, report
+from slaledger.cli import agent, check, demo, import_file, report, serve, token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +14,7 @@ def cli() -> None:
     """Service-level agreements as code: check contracts, settle months, prove the figures."""
 
 
-for _module in (check, report, import_file, demo):
+for _module in (check, report, import_file, serve, agent, token, demo):
     cli.add_command(_module.command)
 
 

@@ -1,0 +1,201 @@
+"""The live demo: a scripted target service, a server and two agents, all on 127.0.0.1.
+
+Everything runs as the real commands in subprocesses (``slaledger serve``, ``slaledger
+agent``, ``slaledger token``), so the demo exercises the same paths a deployment does.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from slaledger.adapters.files import atomic_write_text
+from slaledger.demo.live_target import CYCLE, TIMELINE, active
+
+LOCATIONS = ("fra", "ams")
+
+
+@dataclass
+class LiveDemo:
+    """The processes of one live demo run, started in order and stopped in reverse."""
+
+    contract: Path
+    folder: Path
+    port: int = 8080
+    say: Callable[[str], None] = print
+    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    @property
+    def db(self) -> str:
+        return f"sqlite:///{self.folder / 'live.db'}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _slaledger(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "slaledger", *args]
+
+    def _start(self, name: str, command: list[str]) -> None:
+        log = (self.folder / f"{name}.log").open("wb")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append((name, process))
+
+    def start(self, now: datetime) -> None:
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir(parents=True)
+        events = self.folder / "events.yaml"
+        atomic_write_text(events, events_yaml(now))
+        self._start("target", [sys.executable, "-m", "slaledger.demo.live_target"])
+        self._start(
+            "server",
+            self._slaledger(
+                "serve",
+                str(self.contract),
+                "--db",
+                self.db,
+                "--events",
+                str(events),
+                "--port",
+                str(self.port),
+                "--no-probes",
+            ),
+        )
+        self._wait_for(f"{self.url}/healthz")
+        for location in LOCATIONS:
+            token = subprocess.run(
+                self._slaledger(
+                    "token",
+                    "create",
+                    "--scope",
+                    "agent",
+                    "--name",
+                    f"demo-{location}",
+                    "--db",
+                    self.db,
+                ),
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            self._start(
+                f"agent-{location}",
+                self._slaledger(
+                    "agent",
+                    str(self.contract),
+                    "--location",
+                    location,
+                    "--server",
+                    self.url,
+                    "--token",
+                    token,
+                    "--queue",
+                    str(self.folder / f"agent-{location}.queue"),
+                ),
+            )
+
+    def _wait_for(self, url: str, seconds: float = 30.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+            for name, process in self.processes:
+                if process.poll() is not None:
+                    log = (self.folder / f"{name}.log").read_text(errors="replace")
+                    raise RuntimeError(f"{name} exited: {log.strip().splitlines()[-1:]}")
+        raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+
+    def live(self) -> dict[str, object]:
+        with urllib.request.urlopen(f"{self.url}/api/v1/live", timeout=10) as answer:
+            data: dict[str, object] = json.loads(answer.read())
+            return data
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for _name, process in reversed(self.processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+
+def events_yaml(now: datetime) -> str:
+    """Maintenance over the timeline's two maintenance incidents: one announced 72 h ahead
+    (scheduled, excluded), one announced as it starts (emergency, counted)."""
+
+    def at(seconds: int) -> str:
+        return (now + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    announced = (now - timedelta(hours=72)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        "maintenance:\n"
+        f"  - {{services: [web], start: {at(480)}, end: {at(540)}, announced: {announced},\n"
+        "     title: Database upgrade}\n"
+        f"  - {{services: [edge], location: ams, start: {at(600)}, end: {at(660)},\n"
+        f"     announced: {at(600)}, title: Emergency router patch}}\n"
+    )
+
+
+def status_lines(live: dict[str, object], second: int) -> list[str]:
+    """What the demo prints every half minute: the incidents now, then each result."""
+    now = [
+        f"  now: {i.story}" for i in TIMELINE if active((i,), i.route, next(iter(i.where)), second)
+    ]
+    lines = [f"t+{second // 60:02d}:{second % 60:02d}", *(now or ["  now: all quiet"])]
+    results = live.get("results", [])
+    assert isinstance(results, list)
+    for r in results:
+        where = f"{r['service']}@{r['location']}" if r.get("location") else r["service"]
+        availability = r.get("availability") or "no data"
+        down = r.get("downtime_minutes")
+        lines.append(
+            f"  {where:10s} {availability:>11} %  target {r['target']:>5} %  "
+            f"down {'-' if down is None else down:>3} min  "
+            f"probes {r['probes']['up']}/{r['probes']['down']}/{r['probes']['excluded']}"
+        )
+    return lines
+
+
+def run_live(contract: Path, folder: Path, minutes: float, port: int) -> None:
+    demo = LiveDemo(contract, folder, port)
+    started = datetime.now(UTC)
+    demo.say(f"live demo: {contract.name} probed from {', '.join(LOCATIONS)} every 10 s")
+    demo.start(started)
+    demo.say(f"  server {demo.url}  (GET {demo.url}/api/v1/live), logs in {folder}/")
+    demo.say(f"  the timeline of incidents repeats every {CYCLE // 60} minutes; Ctrl-C stops")
+    deadline = time.monotonic() + minutes * 60
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(min(30.0, max(0.0, deadline - time.monotonic())))
+            second = int((datetime.now(UTC) - started).total_seconds())
+            try:
+                demo.say("\n".join(status_lines(demo.live(), second)))
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+                demo.say(f"t+{second}s: server not answering ({error})")
+    except KeyboardInterrupt:
+        demo.say("stopping")
+    finally:
+        demo.stop()
+    month = started.strftime("%Y-%m")
+    demo.say(
+        "settle it yourself: "
+        f"slaledger report {contract} --db {demo.db} --events {folder / 'events.yaml'} "
+        f"--month {month}"
+    )
