@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, select
+from sqlalchemy import Connection, Engine, Select, Table, and_, delete, func, insert, select
 
 from slaledger.core.observations import Observations
 from slaledger.core.timebase import US_PER_DAY
@@ -302,6 +302,18 @@ class ObservationStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    def _segment_rows(self, connection: Connection, query: Select[Any]) -> list[_Segment]:
+        """The segment rows of ``query``; on PostgreSQL in the binary protocol, which spares
+        the hex encoding of every ``bytea`` (half the bytes, no decoding)."""
+        if self._dialect != "postgresql":
+            return [_Segment(*row) for row in connection.execute(query)]
+        compiled = query.compile(dialect=connection.dialect)
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            return [_Segment(int(a), int(b), bytes(c)) for a, b, c in cursor.fetchall()]
+
     def load(self, start: int, end: int, services: Collection[str] | None = None) -> Observations:
         """Every stored observation in ``[start, end)``, ordered by (service, location, time)."""
         with self._engine.connect() as connection:
@@ -318,7 +330,7 @@ class ObservationStore:
                 .where(seg.day >= day_of(start), seg.day <= day_of(end - 1))
                 .order_by(seg.service_id, seg.location_id, seg.day)
             )
-            stored = [row for row in connection.execute(query) if row.service_id in wanted]
+            stored = [row for row in self._segment_rows(connection, query) if row[0] in wanted]
             hot = schema.observations.c
             recent = connection.execute(
                 select(*(hot[name] for name in _HOT_COLUMNS)).where(hot.ts >= start, hot.ts < end)
@@ -333,6 +345,12 @@ class ObservationStore:
                 parts[key] = [SegmentRows.merged([*parts.get(key, []), part])]
             return _observations(parts, service_names, location_names, start, end)
         return _decode_segments(stored, service_names, location_names, start, end)
+
+
+class _Segment(NamedTuple):
+    service_id: int
+    location_id: int
+    data: bytes
 
 
 def _decode_segments(
@@ -373,6 +391,8 @@ def _decode_segments(
         services=services,
         locations=locations,
     )
+    if start % US_PER_DAY == 0 and end % US_PER_DAY == 0:
+        return everything  # whole UTC days: every segment read lies inside
     inside = (timestamp >= start) & (timestamp < end)
     return everything if bool(inside.all()) else everything.take(inside)
 
