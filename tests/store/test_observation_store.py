@@ -165,3 +165,35 @@ def test_segments_round_trip_every_column() -> None:
     for name in ("timestamp", "check", "status", "error", "retry_after"):
         assert getattr(back, name).tolist() == getattr(rows, name).tolist(), name
     assert np.array_equal(back.latency_ms, rows.latency_ms, equal_nan=True)
+
+
+def test_different_results_at_one_instant_are_both_kept(store_url: str) -> None:
+    """Files name no check: two results at the same second are two observations, while the
+    same result imported twice is one."""
+    both = Observations(
+        timestamp=np.array([OCT_1, OCT_1], dtype=np.int64),
+        service=np.zeros(2, np.int32),
+        location=np.zeros(2, np.int16),
+        status=np.array([200, 0], dtype=np.int16),
+        error=np.array([0, ERROR_CODES["tls"]], dtype=np.int8),
+        retry_after=np.zeros(2, bool),
+        services=("api",),
+        locations=("fra",),
+    )
+    store = open_store(store_url)
+    assert store.pack_history(both) == 2
+    assert store.pack_history(both) == 0
+    assert store.ingest(both, received_at=OCT_1).stored == 2
+    store.compact(NOV_1)
+    assert sorted(store.load(OCT_1, NOV_1).error.tolist()) == [0, ERROR_CODES["tls"]]
+
+
+def test_compaction_packs_exactly_what_it_removes(store_url: str) -> None:
+    """Rows from two writers are all packed once (the day is deleted and read in one DELETE …
+    RETURNING, so a row committed meanwhile is either packed or left hot, never dropped)."""
+    first = open_store(store_url)
+    second = open_store(store_url)
+    first.ingest(minutes("api", "fra", 0, 10), received_at=OCT_1)
+    second.ingest(minutes("api", "fra", 10, 1), received_at=OCT_1)
+    assert first.compact(OCT_1 + US_PER_DAY) == 11
+    assert len(second.load(OCT_1, NOV_1)) == 11

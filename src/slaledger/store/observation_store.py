@@ -13,7 +13,14 @@ from sqlalchemy import Connection, Engine, Select, Table, and_, delete, func, in
 from slaledger.core.observations import Observations
 from slaledger.core.timebase import US_PER_DAY
 from slaledger.store import schema
-from slaledger.store.segments import SegmentRows, day_of, decode_settlement_columns, pack, unpack
+from slaledger.store.segments import (
+    SegmentRows,
+    day_of,
+    decode_settlement_columns,
+    encode_code,
+    pack,
+    unpack,
+)
 
 _INSERT_CHUNK = 50_000
 _HOT_COLUMNS = (
@@ -27,7 +34,19 @@ _HOT_COLUMNS = (
     "latency_ms",
 )
 NO_CHECK = ""
-"""Check name of observations that name no check (imports, CSV files)."""
+"""Check name of observations that name no check, when nothing else is known."""
+
+
+def anonymous_checks(observations: Observations) -> tuple[tuple[str, ...], NDArray[np.int32]]:
+    """Check names for observations that name no check (files, imports): one per result.
+
+    The store keeps one row per (time, service, location, check); naming such a row's check
+    by its result keeps two different results at the same instant apart, while the same
+    result imported twice is still stored once.
+    """
+    codes = encode_code(observations.status, observations.error, observations.retry_after)
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    return tuple(f"~{int(c)}" for c in distinct.tolist()), inverse.astype(np.int32)
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,8 @@ class ObservationStore:
                 return IngestResult(size, 0, duplicate_batch=True)
             stored = 0
             if size:
+                if check is None:
+                    checks, check = anonymous_checks(observations)
                 stored = self._insert_rows(
                     connection, observations, checks or (NO_CHECK,), check, latency_ms
                 )
@@ -200,7 +221,13 @@ class ObservationStore:
     def _pack_day(self, connection: Connection, day: int) -> int:
         hot = schema.observations.c
         in_day = and_(hot.ts >= day * US_PER_DAY, hot.ts < (day + 1) * US_PER_DAY)
-        rows = connection.execute(select(*(hot[name] for name in _HOT_COLUMNS)).where(in_day)).all()
+        # Delete and read in one statement: exactly the rows removed are packed, even when
+        # another writer commits rows of this day meanwhile.
+        rows = connection.execute(
+            delete(schema.observations)
+            .where(in_day)
+            .returning(*(hot[name] for name in _HOT_COLUMNS))
+        ).all()
         groups = _hot_groups(rows)
         seg = schema.segments.c
         for (service_id, location_id), part in groups.items():
@@ -219,7 +246,6 @@ class ObservationStore:
                     "data": pack(merged),
                 },
             )
-        connection.execute(delete(schema.observations).where(in_day))
         return len(rows)
 
     def pack_history(self, observations: Observations) -> int:
@@ -233,7 +259,10 @@ class ObservationStore:
         with self._engine.begin() as connection:
             service_ids = self._ids(connection, schema.services, observations.services)
             location_ids = self._ids(connection, schema.locations, observations.locations)
-            check_id = self._ids(connection, schema.checks, [NO_CHECK])[NO_CHECK]
+            names, codes = anonymous_checks(observations)
+            check_ids = self._ids(connection, schema.checks, names)
+            check_map = np.array([check_ids[name] for name in names], dtype=np.int32)
+            check_code = check_map[codes]
             s_map = np.array([service_ids[n] for n in observations.services], dtype=np.int64)
             l_map = np.array([location_ids[n] for n in observations.locations], dtype=np.int64)
             service = s_map[observations.service]
@@ -262,7 +291,7 @@ class ObservationStore:
                 ident = (int(service[rows[0]]), int(location[rows[0]]), int(day[rows[0]]))
                 part = SegmentRows(
                     timestamp=observations.timestamp[rows],
-                    check=np.full(rows.size, check_id, dtype=np.int32),
+                    check=check_code[rows],
                     status=observations.status[rows],
                     error=observations.error[rows],
                     retry_after=observations.retry_after[rows],

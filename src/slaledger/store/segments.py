@@ -74,7 +74,8 @@ def encode_code(
     status: NDArray[np.int16], error: NDArray[np.int8], retry_after: NDArray[np.bool_]
 ) -> NDArray[np.uint16]:
     """Status, error class and Retry-After in one number (the outcome tables' key)."""
-    code = error.astype(np.uint16) * _STATUSES + status.astype(np.uint16)
+    valid = np.where((status >= 0) & (status < _STATUSES), status, 0)
+    code = error.astype(np.uint16) * _STATUSES + valid.astype(np.uint16)
     return np.asarray(code * 2 + retry_after, dtype=np.uint16)
 
 
