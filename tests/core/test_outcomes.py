@@ -48,3 +48,17 @@ def test_classify_uses_each_services_rules() -> None:
     )
     got = classify(observations, [DEFAULT_OUTCOMES, BREAKER])
     assert got.tolist() == [DOWN, UP, EXCLUDED, DOWN]
+
+
+def test_a_status_outside_the_table_reads_as_no_status() -> None:
+    observations = Observations(
+        timestamp=np.arange(2, dtype=np.int64),
+        service=np.zeros(2, dtype=np.int32),
+        location=np.zeros(2, dtype=np.int16),
+        status=np.array([700, 700], dtype=np.int16),
+        error=np.array([ERROR_CODES["other"], 0], dtype=np.int8),
+        retry_after=np.zeros(2, dtype=bool),
+        services=("api",),
+        locations=("default",),
+    )
+    assert classify(observations, [DEFAULT_OUTCOMES]).tolist() == [DOWN, UP]

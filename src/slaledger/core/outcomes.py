@@ -86,7 +86,9 @@ def classify(
         hi = min(size, lo + CHUNK_ROWS)
         k = key[: hi - lo]
         np.multiply(observations.error[lo:hi], _STATUSES, out=k, dtype=np.int32)
-        k += observations.status[lo:hi]
+        status = observations.status[lo:hi]
+        # Only 0 (none) and 100-599 are statuses; anything else reads as "no status".
+        k += np.where((status >= 0) & (status < _STATUSES), status, 0)
         k *= 2
         k += observations.retry_after[lo:hi]
         if len(distinct) > 1:

@@ -61,14 +61,20 @@ class ProbeResult:
             service,
             location,
             check_id,
-            measurement.status,
-            measurement.error,
+            measurement.status if _is_http_status(measurement.status) else None,
+            measurement.error or (None if _is_http_status(measurement.status) else "other"),
             measurement.latency_ms,
             measurement.retry_after,
             measurement.phases,
             measurement.detail,
             measurement.tls_expiry,
         )
+
+
+def _is_http_status(status: int | None) -> bool:
+    """Statuses outside 100–599 (aiohttp accepts ``HTTP/1.1 700``) are not kept as statuses:
+    such an answer is a failed probe of class ``other``."""
+    return status is None or 100 <= status <= 599
 
 
 def describe(failure: BaseException | str) -> str:
