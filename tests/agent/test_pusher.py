@@ -466,3 +466,32 @@ def test_finish_drains_or_gives_up_at_the_first_failure(queue: BatchQueue) -> No
         assert len(server.batches) == 2
 
     run(scenario())
+
+
+def test_a_200_without_a_receipt_is_not_an_acknowledgement(queue: BatchQueue) -> None:
+    """A proxy or login page answering 200 must not empty the queue."""
+    fill(queue, 1)
+
+    async def scenario() -> list[str]:
+        async def login_page(_request: web.Request) -> web.Response:
+            return web.Response(text="<html>Login required</html>", content_type="text/html")
+
+        app = web.Application()
+        app.router.add_post("/api/v1/ingest", login_page)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        log = Lines()
+        push = pusher(queue, url, log)
+        task = asyncio.create_task(push.run())
+        await until(lambda: push.stats().failures >= 2)
+        push.finish()
+        await task
+        await runner.cleanup()
+        return log.lines
+
+    lines = run(scenario())
+    assert queue.pending() == (1, 3)
+    assert any("HTTP 200 without a receipt for batch" in line for line in lines)

@@ -180,7 +180,14 @@ class Pusher:
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             return self._failed(_connection_problem(error, self._timeout.total))
         if status == 200:
-            self._acknowledged_batch(batch_id, _json_object(answer))
+            receipt = _json_object(answer)
+            if receipt.get("batch_id") != batch_id:
+                # A proxy, a login page or the wrong --server: not a receipt for this batch.
+                return self._failed(
+                    f"HTTP 200 without a receipt for batch {batch_id}: "
+                    f"{_server_error(answer) or 'empty answer'}"
+                )
+            self._acknowledged_batch(batch_id, receipt)
             await asyncio.to_thread(self._queue.acknowledge, batch_id)
             return "acknowledged"
         reason = _server_error(answer)
