@@ -18,26 +18,20 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-services = Table(
-    "services",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-)
 
-locations = Table(
-    "locations",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-)
+def _name_table(name: str, length: int) -> Table:
+    """A table that numbers names (services, locations, checks) for compact rows."""
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(length), nullable=False, unique=True),
+    )
 
-checks = Table(
-    "checks",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(300), nullable=False, unique=True),
-)
+
+services = _name_table("services", 200)
+locations = _name_table("locations", 200)
+checks = _name_table("checks", 300)
 
 observations = Table(
     "observations",
