@@ -194,8 +194,9 @@ def run_live(contract: Path, folder: Path, minutes: float, port: int) -> None:
     finally:
         demo.stop()
     month = started.strftime("%Y-%m")
+    program = sys.argv[0] if Path(sys.argv[0]).name == "slaledger" else "slaledger"
     demo.say(
         "settle it yourself: "
-        f"slaledger report {contract} --db {demo.db} --events {folder / 'events.yaml'} "
+        f"{program} report {contract} --db {demo.db} --events {folder / 'events.yaml'} "
         f"--month {month}"
     )
