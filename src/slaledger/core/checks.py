@@ -25,9 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     model_serializer,
@@ -35,6 +33,7 @@ from pydantic import (
 )
 
 from slaledger.core.durations import parse_duration
+from slaledger.core.model_base import IDENTIFIER, STATUS_CLASSES, StrictModel
 from slaledger.core.timebase import US_PER_SECOND
 
 US_PER_MS = 1_000
@@ -46,8 +45,6 @@ RecordType = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 JsonScalar = str | int | float | bool | None
 
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 _MS = re.compile(r"^(\d+)ms$")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
@@ -216,12 +213,6 @@ Substrings = Annotated[
 
 
 # --- Checks --------------------------------------------------------------------------------
-
-
-class StrictModel(BaseModel):
-    """As :class:`slaledger.core.contract.StrictModel`, which imports this module."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class CheckBase(StrictModel):

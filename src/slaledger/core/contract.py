@@ -6,15 +6,12 @@ integer microseconds. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     field_validator,
@@ -23,10 +20,7 @@ from pydantic import (
 
 from slaledger.core.checks import Checks, duplicate_check_ids
 from slaledger.core.durations import format_duration, parse_duration
-
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-ERROR_CLASSES = ("timeout", "connect", "dns", "tls", "assertion", "other")
-STATUS_CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
+from slaledger.core.model_base import IDENTIFIER, StrictModel
 
 
 def _percentage(value: Any) -> Decimal:
@@ -60,10 +54,6 @@ Percentage = Annotated[Decimal, BeforeValidator(_percentage), PlainSerializer(st
 
 Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(format_duration)]
 """A duration in integer microseconds, written ``90s``, ``5m``, ``48h`` or ``30d``."""
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Match(StrictModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
-from slaledger.core.contract import StrictModel
+from slaledger.core.model_base import StrictModel
 from slaledger.core.timebase import format_instant, to_instant
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from slaledger.core.contract import ERROR_CLASSES
+from slaledger.core.model_base import ERROR_CLASSES
 
 NO_STATUS = 0
 """``status`` value of an observation that got no HTTP response (or is not HTTP)."""

@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from slaledger.core.contract import ERROR_CLASSES, Match, OutcomeRule
+from slaledger.core.contract import Match, OutcomeRule
+from slaledger.core.model_base import ERROR_CLASSES
 from slaledger.core.observations import ERROR_CODES, Observations
 
 UP, DOWN, EXCLUDED = 0, 1, 2
