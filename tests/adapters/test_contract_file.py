@@ -130,7 +130,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "contract.yaml"
     path.write_bytes(b"contract: demo\nname: D\xe9mo\n")
-    assert problems(path) == [f"{path}:2: expected UTF-8 text, found byte 0xe9"]
+    assert problems(path) == [f"{path}:2: expected UTF-8 text, found the byte 0xe9"]
 
 
 def test_unknown_key_at_top_level(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from slaledger.adapters.files import atomic_writer
+from slaledger.adapters.files import atomic_writer, decode_utf8
 from slaledger.adapters.iso_instants import US_PER_SECOND, BoolArray, parse_timestamps
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.errors import ObservationsError, Problem
@@ -147,14 +147,7 @@ def _separator_count(data: bytes) -> int | None:
 
 def _parse_exact(data: bytes, source: str) -> _Table:
     """Parse with :mod:`csv`, keeping each row's line; blank lines are skipped."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        found = data[error.start : error.start + 1].hex()
-        raise ObservationsError(
-            Problem(f"expected UTF-8 text, found the byte 0x{found}", source, line)
-        ) from None
+    text = decode_utf8(data, source, ObservationsError)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     previous_line = 0
     try:

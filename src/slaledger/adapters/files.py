@@ -16,8 +16,22 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TextIO, overload
 
+from slaledger.errors import Problem, UserError
+
 _TEXT_MODES = frozenset({"w", "wt"})
 _BINARY_MODES = frozenset({"wb"})
+
+
+def decode_utf8(data: bytes, source: str, error_type: type[UserError]) -> str:
+    """``data`` as text; else one located problem naming the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        found = data[error.start : error.start + 1].hex()
+        raise error_type(
+            Problem(f"expected UTF-8 text, found the byte 0x{found}", source, line)
+        ) from None
 
 
 def _current_umask() -> int:

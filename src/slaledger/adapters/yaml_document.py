@@ -31,6 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
+from slaledger.adapters.files import decode_utf8
 from slaledger.errors import Problem, UserError
 
 DocPath = tuple[str | int, ...]
@@ -124,12 +125,7 @@ def read_yaml_mapping(
     except OSError as error:
         reason = error.strerror or str(error)
         raise error_type(Problem(f"cannot read the file: {reason}", source)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        message = f"expected UTF-8 text, found byte 0x{raw[error.start]:02x}"
-        raise error_type(Problem(message, source, line)) from None
+    text = decode_utf8(raw, source, error_type).removeprefix("\ufeff")
     try:
         root = _new_loader().load(text)
     except YAMLError as error:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from slaledger.adapters.files import decode_utf8
 from slaledger.errors import ObservationsError, Problem
 
 PathStep = str | int
@@ -31,15 +32,7 @@ def read_text(path: Path) -> str:
     except OSError as error:
         reason = error.strerror or str(error)
         raise ObservationsError(Problem(f"cannot read the file: {reason}", source)) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        found = data[error.start : error.start + 1].hex()
-        raise ObservationsError(
-            Problem(f"expected UTF-8 text, found the byte 0x{found}", source, line)
-        ) from None
-    return text.removeprefix(_BOM)
+    return decode_utf8(data, source, ObservationsError).removeprefix(_BOM)
 
 
 def looks_like_json(text: str) -> bool:
