@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from slaledger.adapters.files import atomic_writer, decode_utf8
+from slaledger.adapters.files import atomic_writer, decode_utf8, read_input
 from slaledger.adapters.iso_instants import US_PER_SECOND, BoolArray, parse_timestamps
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.errors import ObservationsError, Problem
@@ -58,11 +58,7 @@ def read_observations(path: Path, service_ids: Collection[str]) -> Observations:
     order), its column and what was expected; the count of further bad rows is appended.
     """
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ObservationsError(Problem(f"cannot read the file: {reason}", source)) from None
+    data = read_input(path, ObservationsError)
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     table = _parse_fast(data, source) or _parse_exact(data, source)

@@ -22,6 +22,15 @@ _TEXT_MODES = frozenset({"w", "wt"})
 _BINARY_MODES = frozenset({"wb"})
 
 
+def read_input(path: Path, error_type: type[UserError]) -> bytes:
+    """The bytes of a user's input file; one problem naming the file when it cannot be read."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise error_type(Problem(f"cannot read the file: {reason}", str(path))) from None
+
+
 def decode_utf8(data: bytes, source: str, error_type: type[UserError]) -> str:
     """``data`` as text; else one located problem naming the first byte that is not UTF-8."""
     try:

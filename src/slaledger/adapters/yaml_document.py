@@ -31,7 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from slaledger.adapters.files import decode_utf8
+from slaledger.adapters.files import decode_utf8, read_input
 from slaledger.errors import Problem, UserError
 
 DocPath = tuple[str | int, ...]
@@ -120,11 +120,7 @@ def read_yaml_mapping(
     reads as an empty mapping.
     """
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise error_type(Problem(f"cannot read the file: {reason}", source)) from None
+    raw = read_input(path, error_type)
     text = decode_utf8(raw, source, error_type).removeprefix("\ufeff")
     try:
         root = _new_loader().load(text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from slaledger.adapters.files import decode_utf8
+from slaledger.adapters.files import decode_utf8, read_input
 from slaledger.errors import ObservationsError, Problem
 
 PathStep = str | int
@@ -27,11 +27,7 @@ _SHOWN_CHARS = 60
 def read_text(path: Path) -> str:
     """The file as UTF-8 text without a byte-order mark; one located problem otherwise."""
     source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ObservationsError(Problem(f"cannot read the file: {reason}", source)) from None
+    data = read_input(path, ObservationsError)
     return decode_utf8(data, source, ObservationsError).removeprefix(_BOM)
 
 
