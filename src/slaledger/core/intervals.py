@@ -125,12 +125,6 @@ class IntervalSet:
         last = -((-clipped.ends) // US_PER_MINUTE)
         return int((last - first).sum())
 
-    def minute_bucket_ranges(self, origin: int) -> tuple[I64, I64]:
-        """Bucket index ranges ``[a, b)``, counted from ``origin``, of buckets starting inside."""
-        first = -((-(self.starts - origin)) // US_PER_MINUTE)
-        last = -((-(self.ends - origin)) // US_PER_MINUTE)
-        return first, last
-
 
 def at_least(sets: Sequence[IntervalSet], k: int) -> IntervalSet:
     """Where at least ``k`` of ``sets`` overlap (``k=1``: union, ``k=len``: intersection)."""

@@ -42,15 +42,6 @@ def window_scopes(
     return result
 
 
-def window_mask(data: RuleInput, lo: int = 0, hi: int | None = None) -> NDArray[np.bool_] | None:
-    """Which observations in rows ``[lo, hi)`` fall in an excluded window of their service
-    (and location); ``None`` when nothing is excluded."""
-    scopes = window_scopes(data)
-    if not scopes:
-        return None
-    return _mask(scopes, data, lo, data.timestamp.size if hi is None else hi)
-
-
 def _mask(
     scopes: list[WindowScope],
     data: RuleInput,
