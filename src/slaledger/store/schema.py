@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
@@ -79,3 +80,28 @@ tokens = Table(
     Column("created_at", BigInteger, nullable=False),
 )
 """API tokens: only the SHA-256 of each token is kept, with its scope (agent or admin)."""
+
+minute_runs = Table(
+    "minute_runs",
+    metadata,
+    Column("service_id", Integer, primary_key=True),
+    Column("location_id", Integer, primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("outcomes", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""The long-term tier: a day's classified outcomes of one (service, location), collapsed into
+runs per minute (see ``slaledger.core.minute_runs``). ``outcomes`` fingerprints the
+classification rules they were made with."""
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("contract", String(200), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("settled_at", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("document", Text, nullable=False),
+)
+"""Settled months: the report JSON as it was settled, with its SHA-256. Never rewritten."""
