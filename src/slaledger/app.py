@@ -15,16 +15,26 @@ from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.csv_observations import read_observations
 from slaledger.adapters.events_file import load_events
 from slaledger.adapters.imports import ImportFormat, read_import
+from slaledger.adapters.report_render import render_json
+from slaledger.core.classified import (
+    Classified,
+    classify_observations,
+    collapse_runs,
+    outcomes_fingerprint,
+)
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.report import Report
-from slaledger.core.settle import service_period, settle
+from slaledger.core.settle import outcome_rules, service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
-from slaledger.errors import Problem, UsageError
+from slaledger.errors import Problem, SlaledgerError, UsageError, UserError
 from slaledger.store.database import connect, migrate
+from slaledger.store.minute_tier import MinuteTier
 from slaledger.store.observation_store import ObservationStore
+from slaledger.store.segments import day_of
+from slaledger.store.statements import Statement, StatementStore
 
 
 def parse_month_option(text: str) -> tuple[int, int]:
@@ -73,6 +83,21 @@ class Settlement:
     def settle(self, observations: Observations) -> Report:
         return settle(self.contract, observations, self.events, self.month, at=self.at)
 
+    def settle_classified(self, classified: Classified) -> Report:
+        return settle_classified(self.contract, classified, self.events, self.month, at=self.at)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """What to read: every service's period, widened by :data:`LOAD_MARGIN`."""
+        month_period = calendar_month(*self.month, self.contract.zone)
+        periods = [
+            service_period(s, month_period, self.at) for s in self.contract.services.values()
+        ]
+        return (
+            min(p.start for p in periods) - LOAD_MARGIN,
+            max(p.end for p in periods) + LOAD_MARGIN,
+        )
+
 
 def report_from_files(
     contract_path: Path,
@@ -99,9 +124,46 @@ LOAD_MARGIN = US_PER_DAY
 
 def open_store(url: str) -> ObservationStore:
     """The store at ``url``, its schema brought up to date."""
+    return open_stores(url).observations
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Everything kept in one database: raw observations, minute runs, statements."""
+
+    observations: ObservationStore
+    minutes: MinuteTier
+    statements: StatementStore
+
+
+def open_stores(url: str) -> Stores:
     engine = connect(url)
     migrate(engine)
-    return ObservationStore(engine)
+    return Stores(ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
+
+
+def load_classified(stores: Stores, contract: Contract, start: int, end: int) -> Classified:
+    """Observations of ``[start, end)`` classified by ``contract``: raw ones where they are
+    still kept, minute runs where only those are."""
+    rules = outcome_rules(contract)
+    names = list(contract.services)
+    raw = stores.observations.load(start, end, services=names)
+    classified = classify_observations(raw, rules)
+    kept = stores.minutes.load(start, end, services=names)
+    if len(kept.runs) == 0:
+        return classified
+    for service, fingerprints in sorted(kept.fingerprints.items()):
+        if fingerprints != {outcomes_fingerprint(rules[service])}:
+            raise UserError(
+                Problem(
+                    "expected the outcome rules these months' minute runs were classified "
+                    "with; their raw observations are pruned, so they cannot be classified "
+                    "again under changed rules",
+                    source=contract.contract,
+                    field=f"services.{service}.outcomes",
+                )
+            )
+    return Classified.concat([classified, kept.runs])
 
 
 def report_from_db(
@@ -111,16 +173,73 @@ def report_from_db(
     month_text: str,
     at_text: str | None = None,
 ) -> Report:
-    """Settle the month from the observations in the store."""
+    """Settle the month from the store: raw observations, or minute runs where pruned."""
     asked = Settlement.load(contract_path, events_path, month_text, at_text)
-    month_period = calendar_month(*asked.month, asked.contract.zone)
-    periods = [service_period(s, month_period, asked.at) for s in asked.contract.services.values()]
-    observations = open_store(db_url).load(
-        min(p.start for p in periods) - LOAD_MARGIN,
-        max(p.end for p in periods) + LOAD_MARGIN,
-        services=list(asked.contract.services),
+    return asked.settle_classified(
+        load_classified(open_stores(db_url), asked.contract, *asked.span)
     )
-    return asked.settle(observations)
+
+
+DEFAULT_RAW_DAYS = 400
+DEFAULT_MINUTE_DAYS = 1827
+"""Five years, counting two leap days."""
+
+
+@dataclass(frozen=True)
+class RetainOutcome:
+    days_rolled_up: int
+    """Days whose raw segments became minute runs."""
+    minute_rows_pruned: int
+
+
+def retain(
+    stores: Stores,
+    contract: Contract,
+    *,
+    now: int,
+    raw_days: int = DEFAULT_RAW_DAYS,
+    minute_days: int = DEFAULT_MINUTE_DAYS,
+) -> RetainOutcome:
+    """Apply retention: raw days older than ``raw_days`` become minute runs (classified by
+    ``contract``), minute runs older than ``minute_days`` are deleted."""
+    if raw_days < 1 or minute_days < raw_days:
+        raise UsageError(
+            Problem(
+                f"expected 1 <= raw days <= minute days, got {raw_days} and {minute_days}",
+                field="--raw-days",
+            )
+        )
+    rules = outcome_rules(contract)
+    stores.observations.compact(now)
+    rolled = 0
+    for day in stores.minutes.raw_days_before(day_of(now) - raw_days):
+        for _attempt in range(5):
+            sizes = stores.minutes.segment_sizes(day)
+            raw = stores.observations.load(day * US_PER_DAY, (day + 1) * US_PER_DAY)
+            runs = collapse_runs(classify_observations(raw, rules))
+            fingerprints = {name: outcomes_fingerprint(rules[name]) for name in raw.services}
+            if stores.minutes.replace_raw_day(day, runs, fingerprints, sizes):
+                rolled += 1
+                break
+        else:
+            raise SlaledgerError(f"day {day} kept changing while it was rolled up; try again")
+    pruned = stores.minutes.prune_before(day_of(now) - minute_days)
+    return RetainOutcome(rolled, pruned)
+
+
+def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:
+    """Settle a month that is over from the store and keep it as its statement (once)."""
+    month_text = f"{asked.month[0]:04d}-{asked.month[1]:02d}"
+    end = calendar_month(*asked.month, asked.contract.zone).end
+    if now < end:
+        raise UsageError(
+            Problem(f"expected a month that is over; {month_text} is not", field="--month")
+        )
+    existing = stores.statements.get(asked.contract.contract, month_text)
+    if existing is not None:
+        return existing, False
+    report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
+    return stores.statements.issue(asked.contract.contract, month_text, render_json(report), now)
 
 
 @dataclass(frozen=True)

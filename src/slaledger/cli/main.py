@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from slaledger import __version__
-from slaledger.cli import agent, check, demo, import_file, report, serve, token
+from slaledger.cli import agent, check, demo, import_file, report, retention, serve, token
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,8 @@ def cli() -> None:
 
 for _module in (check, report, import_file, serve, agent, token, demo):
     cli.add_command(_module.command)
+cli.add_command(retention.retain_command)
+cli.add_command(retention.statement_command)
 
 
 def main() -> None:

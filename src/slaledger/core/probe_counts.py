@@ -79,7 +79,11 @@ def count_probes(data: RuleInput) -> dict[ResultKey, ProbeCounts]:
             codes += data.location[lo:hi]
         codes *= 4
         codes += category
-        counts += np.bincount(codes, minlength=n_keys * 4)
+        if data.weight is None:
+            counts += np.bincount(codes, minlength=n_keys * 4)
+        else:  # float64 sums of int64 weights: exact below 2**53 observations
+            weights = data.weight[lo:hi].astype(np.float64)
+            counts += np.bincount(codes, weights, minlength=n_keys * 4).astype(np.int64)
     table = counts.reshape(n_keys, 4)
     result: dict[ResultKey, ProbeCounts] = {}
     for index in np.flatnonzero(table[:, :3].sum(axis=1)).tolist():

@@ -35,6 +35,8 @@ class RuleInput:
     known_until: int | None = None
     """When the data ends: an interval still open then stops there (default: the period's
     end). Month-to-date figures pass the current instant."""
+    weight: NDArray[np.int64] | None = None
+    """How many observations each row stands for (minute runs); ``None``: one each."""
 
     @property
     def open_intervals_end(self) -> int:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
-from numpy.typing import NDArray
 
+from slaledger.core.classified import Classified, classify_observations, edges_of, split_run
 from slaledger.core.contract import (
     DEFAULT_OUTCOMES,
     ContinuousFailure,
     Contract,
     FirstFailToFirstSuccess,
+    OutcomeRule,
     ProbeRatio,
     Service,
 )
@@ -24,7 +26,6 @@ from slaledger.core.figures import (
     ratio_availability,
 )
 from slaledger.core.observations import Observations
-from slaledger.core.outcomes import classify
 from slaledger.core.periods import Period, calendar_month, trailing_days
 from slaledger.core.probe_counts import count_probes
 from slaledger.core.report import Episode, ProbeCounts, Report, Result
@@ -32,6 +33,7 @@ from slaledger.core.rule_continuous import settle_continuous_failure
 from slaledger.core.rule_first_fail import settle_first_fail
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
 from slaledger.core.windows import ServiceWindows, resolve_windows
+from slaledger.errors import Problem, UserError
 
 TRAILING_DAYS = 30
 
@@ -59,25 +61,43 @@ def settle(
     for figures to date: a first-fail interval still open then counts up to that instant, not
     to the end of the period.
     """
+    classified = classify_observations(observations, outcome_rules(contract))
+    return settle_classified(contract, classified, events, month, at=at, known_until=known_until)
+
+
+def outcome_rules(contract: Contract) -> defaultdict[str, tuple[OutcomeRule, ...]]:
+    """Each service's outcome rules; services the contract lacks get the default ones."""
+    rules: defaultdict[str, tuple[OutcomeRule, ...]] = defaultdict(lambda: DEFAULT_OUTCOMES)
+    rules.update({name: service.outcomes for name, service in contract.services.items()})
+    return rules
+
+
+class SplitRunError(UserError):
+    """Raw observations are gone and an edge falls inside a minute kept only as a count."""
+
+
+def settle_classified(
+    contract: Contract,
+    classified: Classified,
+    events: Events,
+    month: tuple[int, int],
+    *,
+    at: int | None = None,
+    known_until: int | None = None,
+) -> Report:
+    """:func:`settle` for observations already classified, or minute runs of them."""
     month_period = calendar_month(*month, contract.zone)
     windows = resolve_windows(contract, events)
-    outcome = classify(
-        observations,
-        [
-            contract.services[name].outcomes if name in contract.services else DEFAULT_OUTCOMES
-            for name in observations.services
-        ],
-    )
     groups: dict[tuple[object, bool, Period], list[str]] = {}
     for service_id, service in contract.services.items():
         period = service_period(service, month_period, at)
         groups.setdefault((service.downtime, service.per_location, period), []).append(service_id)
+        if classified.last is not None and service_id in classified.services:
+            _check_separable(classified, service_id, windows[service_id], period)
 
     settled: dict[str, list[Result]] = {}
     for (_rule, per_location, period), service_ids in groups.items():
-        data = _group_input(
-            observations, outcome, service_ids, windows, period, per_location=per_location
-        )
+        data = _group_input(classified, service_ids, windows, period, per_location=per_location)
         if known_until is not None:
             data = replace(data, known_until=known_until)
         group_results = _settle_group(contract, service_ids, data)
@@ -86,9 +106,26 @@ def settle(
     return Report(contract=contract.contract, period=month_period, results=tuple(results))
 
 
+def _check_separable(
+    classified: Classified, service_id: str, windows: ServiceWindows, period: Period
+) -> None:
+    excluded = [windows.everywhere, *windows.by_location.values()]
+    split = split_run(
+        classified,
+        classified.services.index(service_id),
+        edges_of(excluded, (period.start, period.end)),
+    )
+    if split is not None:
+        raise SplitRunError(
+            Problem(
+                f"cannot settle exactly from the long-term tier: {split}; settle with "
+                "period and window edges on whole minutes, or while raw observations are kept"
+            )
+        )
+
+
 def _group_input(
-    observations: Observations,
-    outcome: NDArray[np.int8],
+    data: Classified,
     service_ids: Sequence[str],
     windows: dict[str, ServiceWindows],
     period: Period,
@@ -96,30 +133,30 @@ def _group_input(
     per_location: bool,
 ) -> RuleInput:
     """The rows of ``service_ids`` with service codes renumbered to the group's order."""
-    local = np.full(max(len(observations.services), 1), -1, dtype=np.int32)
+    local = np.full(max(len(data.services), 1), -1, dtype=np.int32)
     for index, service_id in enumerate(service_ids):
-        if service_id in observations.services:
-            local[observations.services.index(service_id)] = index
-    if np.array_equal(local[: len(observations.services)], np.arange(len(observations.services))):
+        if service_id in data.services:
+            local[data.services.index(service_id)] = index
+    if np.array_equal(local[: len(data.services)], np.arange(len(data.services))):
         rows = None  # the group is every service, in the data's own order
-        service = observations.service
+        service = data.service
     else:
-        codes = local[observations.service] if len(observations) else observations.service
+        codes = local[data.service] if len(data) else data.service
         keep = codes >= 0
         rows = np.flatnonzero(keep) if not keep.all() else None
         service = codes if rows is None else codes[rows]
     if rows is not None:
-        observations = observations.take(rows)
-        outcome = outcome[rows]
+        data = data.take(rows)
     return RuleInput(
-        timestamp=observations.timestamp,
+        timestamp=data.timestamp,
         service=service,
-        location=observations.location,
-        outcome=outcome,
+        location=data.location,
+        outcome=data.outcome,
         windows=tuple(windows[service_id] for service_id in service_ids),
-        locations=observations.locations,
+        locations=data.locations,
         period=period,
         per_location=per_location,
+        weight=data.weight,
     )
 
 

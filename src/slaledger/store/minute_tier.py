@@ -1,0 +1,238 @@
+"""The long-term tier: a day of one (service, location) as minute runs, kept for years.
+
+When raw observations leave their retention, each day's segments are classified and
+collapsed into runs (``slaledger.core.classified``) and replaced by one ``minute_runs`` row,
+in the same transaction: no day is ever in neither tier. A run is five numbers: its minute
+of the day, its first observation's offset in that minute, the span to its last one, its
+outcome and how many observations it holds. Healthy days compress to a few hundred bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import zstandard
+from numpy.typing import NDArray
+from sqlalchemy import Connection, Engine, and_, delete, distinct, insert, select
+
+from slaledger.core.classified import Classified
+from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
+from slaledger.store import schema
+from slaledger.store.segments import day_of
+
+_FORMAT = 1
+_HEAD = struct.Struct("<HI")
+"""format, rows."""
+_COLUMNS = (("minute", "<u2"), ("offset", "<u4"), ("span", "<u4"), ("outcome", "<i1"))
+
+
+@dataclass(frozen=True, eq=False)
+class DayRuns:
+    """One (service, location, day) of runs, in time order."""
+
+    first: NDArray[np.int64]
+    last: NDArray[np.int64]
+    outcome: NDArray[np.int8]
+    weight: NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.first.size)
+
+
+def pack_runs(day: int, runs: DayRuns) -> bytes:
+    since = runs.first - day * US_PER_DAY
+    columns = {
+        "minute": since // US_PER_MINUTE,
+        "offset": since % US_PER_MINUTE,
+        "span": runs.last - runs.first,
+        "outcome": runs.outcome,
+    }
+    body = b"".join(columns[name].astype(kind).tobytes() for name, kind in _COLUMNS)
+    body += runs.weight.astype("<u4").tobytes()
+    return _HEAD.pack(_FORMAT, len(runs)) + zstandard.ZstdCompressor(level=9).compress(body)
+
+
+def unpack_runs(day: int, blob: bytes) -> DayRuns:
+    fmt, rows = _HEAD.unpack_from(blob)
+    if fmt != _FORMAT:
+        raise ValueError(f"unknown minute-run format {fmt}")
+    body = zstandard.ZstdDecompressor().decompress(blob[_HEAD.size :])
+    columns: dict[str, NDArray[np.int64]] = {}
+    at = 0
+    for name, kind in (*_COLUMNS, ("weight", "<u4")):
+        width = np.dtype(kind).itemsize
+        columns[name] = np.frombuffer(body, kind, count=rows, offset=at).astype(np.int64)
+        at += width * rows
+    first = day * US_PER_DAY + columns["minute"] * US_PER_MINUTE + columns["offset"]
+    return DayRuns(
+        first=first,
+        last=first + columns["span"],
+        outcome=columns["outcome"].astype(np.int8),
+        weight=columns["weight"],
+    )
+
+
+@dataclass(frozen=True)
+class StoredRuns:
+    """Runs read for a period, and the classification each service's runs were made with."""
+
+    runs: Classified
+    fingerprints: dict[str, set[str]]
+
+
+class MinuteTier:
+    """Minute runs in the ``minute_runs`` table, next to the raw segments they replace."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def raw_days_before(self, day: int) -> list[int]:
+        """Days (since the epoch) before ``day`` that still hold raw segments, oldest first."""
+        seg = schema.segments.c
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(distinct(seg.day)).where(seg.day < day).order_by(seg.day)
+            )
+            return [int(value) for value in found.scalars()]
+
+    def segment_sizes(self, day: int) -> dict[tuple[str, str], int]:
+        """Rows of each raw segment of ``day``, by (service, location) name."""
+        seg, svc, loc = schema.segments.c, schema.services.c, schema.locations.c
+        query = (
+            select(svc.name, loc.name, seg.rows)
+            .join_from(schema.segments, schema.services, svc.id == seg.service_id)
+            .join(schema.locations, loc.id == seg.location_id)
+            .where(seg.day == day)
+        )
+        with self._engine.connect() as connection:
+            return {(s, loc_name): int(rows) for s, loc_name, rows in connection.execute(query)}
+
+    def replace_raw_day(
+        self,
+        day: int,
+        runs: Classified,
+        fingerprints: Mapping[str, str],
+        sizes: Mapping[tuple[str, str], int],
+    ) -> bool:
+        """Store ``runs`` (the whole of ``day``) and delete that day's raw segments, in one
+        transaction. Returns ``False``, changing nothing, when the segments are no longer
+        those of ``sizes`` (another writer merged rows in meanwhile): roll up again."""
+        assert runs.weight is not None
+        assert runs.last is not None
+        if len(runs) and not bool(np.all(runs.timestamp // US_PER_DAY == day)):
+            raise ValueError(f"runs outside day {day}")
+        with self._engine.begin() as connection:
+            seg = schema.segments.c
+            ids = _ids(connection)
+            current = {
+                (ids.services[s], ids.locations[loc]): int(rows)
+                for s, loc, rows in connection.execute(
+                    select(seg.service_id, seg.location_id, seg.rows).where(seg.day == day)
+                )
+            }
+            if current != dict(sizes):
+                return False
+            fresh: list[dict[str, object]] = []
+            key = runs.service.astype(np.int64) * max(len(runs.locations), 1) + runs.location
+            for group in np.unique(key).tolist():
+                rows = np.flatnonzero(key == group)
+                service = runs.services[int(runs.service[rows[0]])]
+                location = runs.locations[int(runs.location[rows[0]])]
+                part = DayRuns(
+                    runs.timestamp[rows], runs.last[rows], runs.outcome[rows], runs.weight[rows]
+                )
+                fresh.append(
+                    {
+                        "service_id": ids.service_id[service],
+                        "location_id": ids.location_id[location],
+                        "day": day,
+                        "rows": len(part),
+                        "outcomes": fingerprints[service],
+                        "data": pack_runs(day, part),
+                    }
+                )
+            mr = schema.minute_runs.c
+            connection.execute(delete(schema.minute_runs).where(mr.day == day))
+            if fresh:
+                connection.execute(insert(schema.minute_runs), fresh)
+            connection.execute(delete(schema.segments).where(seg.day == day))
+        return True
+
+    def prune_before(self, day: int) -> int:
+        """Delete minute runs of days before ``day``; returns how many rows."""
+        with self._engine.begin() as connection:
+            result = connection.execute(
+                delete(schema.minute_runs).where(schema.minute_runs.c.day < day)
+            )
+            return int(result.rowcount or 0)
+
+    def load(self, start: int, end: int, services: Collection[str] | None = None) -> StoredRuns:
+        """Runs of ``[start, end)`` of every (service, location, day) kept only as runs."""
+        mr = schema.minute_runs.c
+        with self._engine.connect() as connection:
+            ids = _ids(connection)
+            rows = connection.execute(
+                select(mr.service_id, mr.location_id, mr.day, mr.outcomes, mr.data)
+                .where(and_(mr.day >= day_of(start), mr.day <= day_of(end - 1)))
+                .order_by(mr.service_id, mr.location_id, mr.day)
+            ).all()
+        services_seen: dict[str, int] = {}
+        locations_seen: dict[str, int] = {}
+        fingerprints: dict[str, set[str]] = {}
+        parts: list[tuple[int, int, DayRuns]] = []
+        for service_id, location_id, day, outcomes, data in rows:
+            service = ids.services[service_id]
+            if services is not None and service not in services:
+                continue
+            location = ids.locations[location_id]
+            fingerprints.setdefault(service, set()).add(outcomes)
+            s = services_seen.setdefault(service, len(services_seen))
+            loc = locations_seen.setdefault(location, len(locations_seen))
+            parts.append((s, loc, unpack_runs(int(day), bytes(data))))
+        sizes = np.array([len(p[2]) for p in parts], dtype=np.int64)
+        first = np.concatenate([p[2].first for p in parts]) if parts else np.empty(0, np.int64)
+        inside = (first >= start) & (first < end)
+        runs = Classified(
+            timestamp=first,
+            service=np.repeat(np.array([p[0] for p in parts], np.int32), sizes),
+            location=np.repeat(np.array([p[1] for p in parts], np.int16), sizes),
+            outcome=_joined([p[2].outcome for p in parts], np.int8),
+            services=tuple(services_seen),
+            locations=tuple(locations_seen),
+            weight=_joined([p[2].weight for p in parts], np.int64),
+            last=_joined([p[2].last for p in parts], np.int64),
+        )
+        return StoredRuns(runs if bool(inside.all()) else runs.take(inside), fingerprints)
+
+
+def _joined(arrays: list[NDArray[Any]], dtype: type) -> Any:
+    return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)
+
+
+@dataclass(frozen=True)
+class _Names:
+    services: dict[int, str]
+    locations: dict[int, str]
+
+    @property
+    def service_id(self) -> dict[str, int]:
+        return {name: key for key, name in self.services.items()}
+
+    @property
+    def location_id(self) -> dict[str, int]:
+        return {name: key for key, name in self.locations.items()}
+
+
+def _ids(connection: Connection) -> _Names:
+    execute = connection.execute
+    return _Names(
+        {row.id: row.name for row in execute(select(schema.services.c.id, schema.services.c.name))},
+        {
+            row.id: row.name
+            for row in execute(select(schema.locations.c.id, schema.locations.c.name))
+        },
+    )
