@@ -16,25 +16,18 @@ from slaledger.adapters.csv_observations import read_observations
 from slaledger.adapters.events_file import load_events
 from slaledger.adapters.imports import ImportFormat, read_import
 from slaledger.adapters.report_render import render_json
-from slaledger.core.classified import (
-    Classified,
-    classify_observations,
-    collapse_runs,
-    outcomes_fingerprint,
-)
+from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.report import Report
-from slaledger.core.settle import outcome_rules, service_period, settle, settle_classified
+from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
-from slaledger.errors import Problem, SlaledgerError, UsageError, UserError
-from slaledger.store.database import connect, migrate
-from slaledger.store.minute_tier import MinuteTier
+from slaledger.errors import Problem, UsageError
+from slaledger.ledger import LOAD_MARGIN, Stores, load_classified, open_stores
 from slaledger.store.observation_store import ObservationStore
-from slaledger.store.segments import day_of
-from slaledger.store.statements import Statement, StatementStore
+from slaledger.store.statements import Statement
 
 
 def parse_month_option(text: str) -> tuple[int, int]:
@@ -118,52 +111,10 @@ def check_contract(contract_path: Path) -> Contract:
 Clock = Callable[[], int]
 """Returns the current instant in microseconds since the epoch."""
 
-LOAD_MARGIN = US_PER_DAY
-"""Data read beyond a period's edges, so runs that cross an edge are judged whole."""
-
 
 def open_store(url: str) -> ObservationStore:
     """The store at ``url``, its schema brought up to date."""
     return open_stores(url).observations
-
-
-@dataclass(frozen=True)
-class Stores:
-    """Everything kept in one database: raw observations, minute runs, statements."""
-
-    observations: ObservationStore
-    minutes: MinuteTier
-    statements: StatementStore
-
-
-def open_stores(url: str) -> Stores:
-    engine = connect(url)
-    migrate(engine)
-    return Stores(ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
-
-
-def load_classified(stores: Stores, contract: Contract, start: int, end: int) -> Classified:
-    """Observations of ``[start, end)`` classified by ``contract``: raw ones where they are
-    still kept, minute runs where only those are."""
-    rules = outcome_rules(contract)
-    names = list(contract.services)
-    raw = stores.observations.load(start, end, services=names)
-    classified = classify_observations(raw, rules)
-    kept = stores.minutes.load(start, end, services=names)
-    if len(kept.runs) == 0:
-        return classified
-    for service, fingerprints in sorted(kept.fingerprints.items()):
-        if fingerprints != {outcomes_fingerprint(rules[service])}:
-            raise UserError(
-                Problem(
-                    "expected the outcome rules these months' minute runs were classified "
-                    "with; their raw observations are pruned, so they cannot be classified "
-                    "again under changed rules",
-                    source=contract.contract,
-                    field=f"services.{service}.outcomes",
-                )
-            )
-    return Classified.concat([classified, kept.runs])
 
 
 def report_from_db(
@@ -178,53 +129,6 @@ def report_from_db(
     return asked.settle_classified(
         load_classified(open_stores(db_url), asked.contract, *asked.span)
     )
-
-
-DEFAULT_RAW_DAYS = 400
-DEFAULT_MINUTE_DAYS = 1827
-"""Five years, counting two leap days."""
-
-
-@dataclass(frozen=True)
-class RetainOutcome:
-    days_rolled_up: int
-    """Days whose raw segments became minute runs."""
-    minute_rows_pruned: int
-
-
-def retain(
-    stores: Stores,
-    contract: Contract,
-    *,
-    now: int,
-    raw_days: int = DEFAULT_RAW_DAYS,
-    minute_days: int = DEFAULT_MINUTE_DAYS,
-) -> RetainOutcome:
-    """Apply retention: raw days older than ``raw_days`` become minute runs (classified by
-    ``contract``), minute runs older than ``minute_days`` are deleted."""
-    if raw_days < 1 or minute_days < raw_days:
-        raise UsageError(
-            Problem(
-                f"expected 1 <= raw days <= minute days, got {raw_days} and {minute_days}",
-                field="--raw-days",
-            )
-        )
-    rules = outcome_rules(contract)
-    stores.observations.compact(now)
-    rolled = 0
-    for day in stores.minutes.raw_days_before(day_of(now) - raw_days):
-        for _attempt in range(5):
-            sizes = stores.minutes.segment_sizes(day)
-            raw = stores.observations.load(day * US_PER_DAY, (day + 1) * US_PER_DAY)
-            runs = collapse_runs(classify_observations(raw, rules))
-            fingerprints = {name: outcomes_fingerprint(rules[name]) for name in raw.services}
-            if stores.minutes.replace_raw_day(day, runs, fingerprints, sizes):
-                rolled += 1
-                break
-        else:
-            raise SlaledgerError(f"day {day} kept changing while it was rolled up; try again")
-    pruned = stores.minutes.prune_before(day_of(now) - minute_days)
-    return RetainOutcome(rolled, pruned)
 
 
 def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:

@@ -84,20 +84,25 @@ def settle_classified(
     *,
     at: int | None = None,
     known_until: int | None = None,
+    period: Period | None = None,
 ) -> Report:
-    """:func:`settle` for observations already classified, or minute runs of them."""
-    month_period = calendar_month(*month, contract.zone)
+    """:func:`settle` for observations already classified, or minute runs of them.
+
+    ``period`` settles every service over that period instead of its contractual window
+    (a day's figure, say); the month then only names the report.
+    """
+    month_period = calendar_month(*month, contract.zone) if period is None else period
     windows = resolve_windows(contract, events)
     groups: dict[tuple[object, bool, Period], list[str]] = {}
     for service_id, service in contract.services.items():
-        period = service_period(service, month_period, at)
-        groups.setdefault((service.downtime, service.per_location, period), []).append(service_id)
+        own = service_period(service, month_period, at) if period is None else period
+        groups.setdefault((service.downtime, service.per_location, own), []).append(service_id)
         if classified.last is not None and service_id in classified.services:
-            _check_separable(classified, service_id, windows[service_id], period)
+            _check_separable(classified, service_id, windows[service_id], own)
 
     settled: dict[str, list[Result]] = {}
-    for (_rule, per_location, period), service_ids in groups.items():
-        data = _group_input(classified, service_ids, windows, period, per_location=per_location)
+    for (_rule, per_location, own), service_ids in groups.items():
+        data = _group_input(classified, service_ids, windows, own, per_location=per_location)
         if known_until is not None:
             data = replace(data, known_until=known_until)
         group_results = _settle_group(contract, service_ids, data)

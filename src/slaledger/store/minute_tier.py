@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import zstandard
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, and_, delete, distinct, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, distinct, func, insert, select
 
 from slaledger.core.classified import Classified
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
@@ -89,6 +89,18 @@ class MinuteTier:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def first_instant(self) -> int | None:
+        """The earliest day's start (or hot row) held in any tier; ``None`` when empty."""
+        with self._engine.connect() as connection:
+            days = [
+                connection.execute(select(func.min(table.c.day))).scalar_one()
+                for table in (schema.segments, schema.minute_runs)
+            ]
+            hot = connection.execute(select(func.min(schema.observations.c.ts))).scalar_one()
+        found = [int(day) * US_PER_DAY for day in days if day is not None]
+        found += [] if hot is None else [int(hot)]
+        return min(found) if found else None
 
     def raw_days_before(self, day: int) -> list[int]:
         """Days (since the epoch) before ``day`` that still hold raw segments, oldest first."""

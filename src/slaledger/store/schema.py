@@ -105,3 +105,21 @@ statements = Table(
     Column("document", Text, nullable=False),
 )
 """Settled months: the report JSON as it was settled, with its SHA-256. Never rewritten."""
+
+figures = Table(
+    "figures",
+    metadata,
+    Column("contract", String(200), primary_key=True),
+    Column("period", String(10), primary_key=True),
+    Column("service", String(200), primary_key=True),
+    Column("location", String(200), primary_key=True),
+    Column("availability", String(80), nullable=True),
+    Column("downtime_minutes", Integer, nullable=True),
+    Column("met", Boolean, nullable=True),
+    Column("credit_percent", Integer, nullable=False),
+    Column("settled", Boolean, nullable=False),
+    Column("computed_at", BigInteger, nullable=False),
+)
+"""Published figures per ``period`` (``YYYY-MM-DD`` UTC day or ``YYYY-MM`` month) and
+(service, location; ``""`` is service-wide). ``availability`` is the exact fraction as
+``numerator/denominator``. ``settled`` months come from their statement."""

@@ -1,0 +1,1 @@
+"""Keeping what the public sees current: figures, incidents and the status snapshot."""
