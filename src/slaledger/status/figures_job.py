@@ -19,7 +19,6 @@ from fractions import Fraction
 from functools import partial
 
 from slaledger.adapters.report_render import render_json
-from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
@@ -29,6 +28,7 @@ from slaledger.core.report import Report
 from slaledger.core.settle import settle_classified
 from slaledger.core.timebase import US_PER_DAY, from_instant
 from slaledger.errors import UserError
+from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
 from slaledger.store.figure_store import Figure, FigureStore
 
 log = logging.getLogger("slaledger.figures")
@@ -137,9 +137,14 @@ class FiguresJob:
     ) -> list[Figure]:
         pooled, by_location = variants(self.contract)
         figures: list[Figure] = []
-        for variant in (pooled, by_location):
-            report = settle_classified(variant, data, events, month, period=period)
-            figures += report_figures(report, label, settled=False)
+        figures += report_figures(
+            settle_classified(pooled, data, events, month, period=period), label, settled=False
+        )
+        located = settle_classified(by_location, data, events, month, period=period)
+        # A service no location measured has one location-less result: the pooled one.
+        figures += [
+            f for f in report_figures(located, label, settled=False) if f.location is not None
+        ]
         return figures
 
     def settle_month(self, month: Month, now: int) -> list[Figure]:

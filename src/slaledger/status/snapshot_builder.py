@@ -1,0 +1,251 @@
+"""Building the :class:`StatusSnapshot` every public surface renders, once a minute.
+
+The month to date and today are settled here (one read of the store, three settlements:
+pooled, per location, and today); closed days and months come from the figures table,
+settled months from their statements. Incidents and maintenance come from their stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from slaledger.core.contract import Contract, ProbeRatio
+from slaledger.core.events import Events
+from slaledger.core.figures import whole_minutes_allowed
+from slaledger.core.periods import Period, calendar_month
+from slaledger.core.publication import (
+    DayFigure,
+    IncidentView,
+    MaintenanceView,
+    MonthFigure,
+    ServiceState,
+    ServiceView,
+    StatusSnapshot,
+    worst_state,
+)
+from slaledger.core.report import Report, Result
+from slaledger.core.settle import settle_classified
+from slaledger.core.timebase import US_PER_DAY
+from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
+from slaledger.status.figures_job import day_text, month_of, month_text, variants
+from slaledger.store.figure_store import Figure, FigureStore
+
+BAR_DAYS = 90
+RECENT_INCIDENTS = 50
+PAST_MAINTENANCE = 20
+
+_IMPACT_STATE: dict[str, ServiceState] = {
+    "none": "operational",
+    "minor": "degraded",
+    "major": "partial-outage",
+    "critical": "major-outage",
+}
+
+
+class IncidentSource(Protocol):
+    def active(self) -> list[IncidentView]: ...
+
+    def resolved_since(self, since: int, limit: int) -> list[IncidentView]: ...
+
+
+class MaintenanceSource(Protocol):
+    def between(self, start: int, end: int) -> list[MaintenanceView]: ...
+
+
+@dataclass(frozen=True)
+class _Live:
+    pooled: Report
+    by_location: Report
+    today: Report
+
+
+def _month_figure(figure: Figure) -> MonthFigure:
+    return MonthFigure(
+        month=figure.period,
+        location=figure.location,
+        availability=figure.availability,
+        downtime_minutes=figure.downtime_minutes,
+        met=figure.met,
+        credit_percent=figure.credit_percent,
+        settled=figure.settled,
+    )
+
+
+def _live_month(result: Result, label: str) -> MonthFigure:
+    return MonthFigure(
+        month=label,
+        location=result.location,
+        availability=result.availability,
+        downtime_minutes=result.downtime_minutes,
+        met=result.met,
+        credit_percent=result.credit_percent,
+        settled=False,
+    )
+
+
+def _budget(result: Result | None) -> int | None:
+    if result is None or result.total_minutes is None or result.downtime_minutes is None:
+        return None
+    return whole_minutes_allowed(result.target, result.total_minutes) - result.downtime_minutes
+
+
+def _covers(services: Sequence[str] | str, service: str) -> bool:
+    return services == "*" or service in services
+
+
+class SnapshotBuilder:
+    def __init__(
+        self,
+        contract: Contract,
+        stores: Stores,
+        figures: FigureStore,
+        incidents: IncidentSource,
+        maintenance: MaintenanceSource,
+        events: Events | None = None,
+        title: str | None = None,
+    ) -> None:
+        self._contract = contract
+        self._stores = stores
+        self._figures = figures
+        self._incidents = incidents
+        self._maintenance = maintenance
+        self._events = events or Events()
+        self._title = title or contract.name
+
+    def set_events(self, events: Events) -> None:
+        self._events = events
+
+    def _live(self, now: int) -> _Live:
+        contract = self._contract
+        month = month_of(now, contract)
+        span = calendar_month(*month, contract.zone)
+        today = Period(now // US_PER_DAY * US_PER_DAY, now // US_PER_DAY * US_PER_DAY + US_PER_DAY)
+        start = min(span.start - 30 * US_PER_DAY, today.start) - LOAD_MARGIN
+        data = load_classified(self._stores, contract, start, max(span.end, today.end))
+        pooled, by_location = variants(contract)
+        events = self._events
+        return _Live(
+            settle_classified(pooled, data, events, month, at=now, known_until=now),
+            settle_classified(by_location, data, events, month, at=now, known_until=now),
+            settle_classified(pooled, data, events, month, known_until=now, period=today),
+        )
+
+    def build(self, now: int) -> StatusSnapshot:
+        contract = self._contract
+        live = self._live(now)
+        label = month_text(month_of(now, contract))
+        today = now // US_PER_DAY
+        first_day = day_text(today - BAR_DAYS + 1)
+        stored = self._figures.load()
+        days: dict[tuple[str, str], Figure] = {}
+        months: dict[str, list[MonthFigure]] = {}
+        location_months: dict[tuple[str, str], list[MonthFigure]] = {}
+        for figure in stored:
+            if len(figure.period) == 10:
+                if figure.location is None and figure.period >= first_day:
+                    days[(figure.service, figure.period)] = figure
+            elif figure.period != label:
+                target = (
+                    months.setdefault(figure.service, [])
+                    if figure.location is None
+                    else location_months.setdefault((figure.service, figure.location), [])
+                )
+                target.append(_month_figure(figure))
+
+        active = self._incidents.active()
+        recent = self._incidents.resolved_since(now - BAR_DAYS * US_PER_DAY, RECENT_INCIDENTS)
+        windows = self._maintenance.between(now - 365 * US_PER_DAY, now + 365 * US_PER_DAY)
+        upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
+        past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
+        pooled = {r.service: r for r in live.pooled.results}
+        today_results = {r.service: r for r in live.today.results}
+        views = []
+        for service_id, service in contract.services.items():
+            mtd = pooled.get(service_id)
+            state = self._state(service_id, mtd, active, upcoming, now)
+            bars = []
+            for day in range(today - BAR_DAYS + 1, today + 1):
+                text = day_text(day)
+                if day == today:
+                    result = today_results.get(service_id)
+                    availability = None if result is None else result.availability
+                    downtime = None if result is None else result.downtime_minutes
+                else:
+                    stored_day = days.get((service_id, text))
+                    availability = None if stored_day is None else stored_day.availability
+                    downtime = None if stored_day is None else stored_day.downtime_minutes
+                touching = tuple(
+                    i.id
+                    for i in (*active, *recent)
+                    if _covers(i.services, service_id)
+                    and i.started < (day + 1) * US_PER_DAY
+                    and (i.resolved is None or i.resolved > day * US_PER_DAY)
+                )
+                bars.append(DayFigure(text, availability, downtime, touching))
+            service_months = months.get(service_id, [])
+            if mtd is not None:
+                service_months = [_live_month(mtd, label), *service_months]
+            by_location: dict[str, list[MonthFigure]] = {}
+            for (owner, location), figures in location_months.items():
+                if owner == service_id:
+                    by_location[location] = list(figures)
+            for result in live.by_location.results:
+                if result.service == service_id and result.location is not None:
+                    by_location.setdefault(result.location, []).insert(
+                        0, _live_month(result, label)
+                    )
+            views.append(
+                ServiceView(
+                    id=service_id,
+                    name=service.name,
+                    description=service.description,
+                    state=state,
+                    rule=service.downtime.rule,
+                    window=service.window,
+                    target=service.target,
+                    month_to_date=None if mtd is None else mtd.availability,
+                    error_budget_minutes=None
+                    if isinstance(service.downtime, ProbeRatio)
+                    else _budget(mtd),
+                    days=tuple(bars),
+                    months=tuple(sorted(service_months, key=lambda m: m.month, reverse=True)),
+                    locations={
+                        location: tuple(sorted(figures, key=lambda m: m.month, reverse=True))
+                        for location, figures in sorted(by_location.items())
+                    },
+                )
+            )
+        return StatusSnapshot(
+            generated_at=now,
+            contract=contract.contract,
+            title=self._title,
+            timezone=contract.timezone,
+            overall=worst_state([view.state for view in views]),
+            services=tuple(views),
+            active_incidents=tuple(sorted(active, key=lambda i: -i.started)),
+            recent_incidents=tuple(recent),
+            upcoming_maintenance=tuple(upcoming),
+            past_maintenance=tuple(past[:PAST_MAINTENANCE]),
+        )
+
+    @staticmethod
+    def _state(
+        service_id: str,
+        mtd: Result | None,
+        active: Sequence[IncidentView],
+        upcoming: Sequence[MaintenanceView],
+        now: int,
+    ) -> ServiceState:
+        states: list[ServiceState] = [
+            _IMPACT_STATE[i.impact] for i in active if _covers(i.services, service_id)
+        ]
+        if any(
+            _covers(w.services, service_id) and w.start <= now < w.end and not w.cancelled
+            for w in upcoming
+        ):
+            states.append("maintenance")
+        if not states:
+            return "unknown" if mtd is None or mtd.availability is None else "operational"
+        return worst_state(states)

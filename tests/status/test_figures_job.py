@@ -1,0 +1,130 @@
+"""The figures job on a real store: statements, month and day figures, exact."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from conftest import Run
+from slaledger.adapters.contract_file import load_contract
+from slaledger.adapters.events_file import load_events
+from slaledger.core.events import Events
+from slaledger.core.timebase import to_instant
+from slaledger.ledger import open_stores
+from slaledger.status.figures_job import FiguresJob
+from slaledger.store.database import connect
+from slaledger.store.figure_store import FigureStore
+
+
+def instant(text: str) -> int:
+    return to_instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import _run_cli
+
+    out = tmp_path_factory.mktemp("demo")
+    assert _run_cli("demo", "--out", out).code == 0
+    return out
+
+
+def _run_until_done(job: FiguresJob, now: int) -> int:
+    rounds = 0
+    while job.due(now):
+        job.run(now)
+        rounds += 1
+        assert rounds < 50
+    return rounds
+
+
+@pytest.mark.parametrize("name", ["heft-io", "itstabyl", "hosting-pop"])
+def test_statement_and_figures_equal_the_report(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str, name: str
+) -> None:
+    path = contracts / f"{name}.yaml"
+    events_path = demo_files / name / "events.yaml"
+    assert (
+        run_cli("import", path, demo_files / name / "observations.csv", "--db", store_url).code == 0
+    )
+    contract = load_contract(path)
+    events = load_events(events_path, contract)
+    stores = open_stores(store_url)
+    figures = FigureStore(connect(store_url), contract.contract)
+    job = FiguresJob(contract, stores, figures, lambda: events)
+
+    # Inside the grace day: figures, but no statement yet.
+    job.run(instant("2026-11-01T12:00:00Z"))
+    assert stores.statements.get(contract.contract, "2026-10") is None
+    october = [f for f in figures.load("2026-10", "2026-10") if f.period == "2026-10"]
+    assert october
+    assert not any(f.settled for f in october)
+
+    now = instant("2026-11-05T00:00:00Z")
+    _run_until_done(job, now)
+    statement = stores.statements.get(contract.contract, "2026-10")
+    assert statement is not None
+    report = run_cli(
+        "report",
+        path,
+        "--db",
+        store_url,
+        "--events",
+        events_path,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    )
+    assert statement.document == report.out
+    settled = [f for f in figures.load("2026-10", "2026-10") if f.period == "2026-10"]
+    assert all(f.settled for f in settled)
+    for result in json.loads(report.out)["results"]:
+        figure = next(
+            f for f in settled if (f.service, f.location) == (result["service"], result["location"])
+        )
+        assert figure.downtime_minutes == result["downtime_minutes"]
+        shown = None if figure.availability is None else f"{float(figure.availability):.6f}"
+        assert shown == (
+            None if result["availability"] is None else f"{float(result['availability']):.6f}"
+        )
+        assert figure.credit_percent == result["credit_percent"]
+    days = {f.period for f in figures.load("2026-10-01", "2026-10-31") if len(f.period) == 10}
+    assert len(days) == 31
+    # Settled figures are never replaced, even when the windows change.
+    job.events = Events
+    _run_until_done(job, now)
+    assert [f for f in figures.load("2026-10", "2026-10") if f.period == "2026-10"] == settled
+
+
+def test_day_figures_of_a_continuous_failure_service_add_up_to_the_month(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, tmp_path: Path
+) -> None:
+    path = contracts / "heft-io.yaml"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert (
+        run_cli("import", path, demo_files / "heft-io" / "observations.csv", "--db", db).code == 0
+    )
+    contract = load_contract(path)
+    events = load_events(demo_files / "heft-io" / "events.yaml", contract)
+    figures = FigureStore(connect(db), contract.contract)
+    job = FiguresJob(contract, open_stores(db), figures, lambda: events)
+    _run_until_done(job, instant("2026-11-05T00:00:00Z"))
+    for service in contract.services:
+        rows = [
+            f
+            for f in figures.load("2026-10-01", "2026-10-31")
+            if f.service == service and f.location is None and len(f.period) == 10
+        ]
+        month = next(
+            f
+            for f in figures.load("2026-10", "2026-10")
+            if f.period == "2026-10" and f.service == service and f.location is None
+        )
+        assert sum(f.downtime_minutes or 0 for f in rows) == month.downtime_minutes
+        assert all(isinstance(f.availability, Fraction) for f in rows)
