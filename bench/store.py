@@ -4,7 +4,9 @@ Ingest: one-minute batches of 3,000 observations (1,000 services x 3 locations) 
 hot table with its unique (time, service, location, check) index, as agents send them, plus
 larger batches. Report: a month of 1,000 services x 3 locations at one-minute resolution
 (133.9 million observations) packed into day segments, then read and settled by the same
-path as ``slaledger report --db``. Run: ``.venv/bin/python bench/store.py [--services N]``.
+path as ``slaledger report --db``. Tier: that month moved to minute runs by retention, its
+size, and the month settled again from the runs (same report).
+Run: ``.venv/bin/python bench/store.py [--services N]``.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from datetime import UTC, datetime
 
 import numpy as np
 import psycopg
+from sqlalchemy import func, select, text
 
 from engine import contract_for, make_observations
 from slaledger.app import open_store
 from slaledger.core.events import Events
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month
-from slaledger.core.settle import settle
+from slaledger.core.settle import settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
+from slaledger.ledger import load_classified, open_stores, retain
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 
@@ -89,10 +93,56 @@ def bench_report(url: str, label: str, services: int) -> None:
     )
 
 
+def _bytes(url: str, table: str) -> tuple[int, int]:
+    engine = open_stores(url).observations._engine
+    with engine.connect() as connection:
+        rows, size = connection.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(text("data"))), 0)).select_from(
+                text(table)
+            )
+        ).one()
+    return int(rows), int(size)
+
+
+def bench_tier(url: str, label: str, services: int) -> None:
+    """The month just packed, moved to the long-term tier and settled again from it."""
+    stores = open_stores(url)
+    contract = contract_for(
+        {"rule": "continuous-failure", "min_duration": "5m", "confirm": 2}, services
+    )
+    period = calendar_month(2026, 10, contract.zone)
+    span = (period.start - US_PER_DAY, period.end + US_PER_DAY)
+    before = settle_classified(
+        contract, load_classified(stores, contract, *span), Events(), (2026, 10)
+    )
+    segment_rows, segment_bytes = _bytes(url, "segments")
+    began = time.perf_counter()
+    outcome = retain(stores, contract, now=period.end + 500 * US_PER_DAY)
+    rolled = time.perf_counter() - began
+    run_rows, run_bytes = _bytes(url, "minute_runs")
+    print(
+        f"{label:10s} retain: {outcome.days_rolled_up} days to minute runs in {rolled:.1f} s; "
+        f"segments {segment_rows:,} rows {segment_bytes / 2**20:,.1f} MiB -> minute runs "
+        f"{run_rows:,} rows {run_bytes / 2**20:,.1f} MiB "
+        f"({run_bytes / max(run_rows, 1):,.0f} bytes per series-day)"
+    )
+    began = time.perf_counter()
+    data = load_classified(stores, contract, *span)
+    read = time.perf_counter() - began
+    after = settle_classified(contract, data, Events(), (2026, 10))
+    total = time.perf_counter() - began
+    same = after.as_dict() == before.as_dict()
+    print(
+        f"{label:10s} report --db from minute runs: read {len(data):,} runs in {read:.2f} s, "
+        f"total {total:.2f} s; same report as from raw: {same}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--skip-report", action="store_true")
+    parser.add_argument("--skip-tier", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         targets = [("sqlite", f"sqlite:///{os.path.join(folder, 'bench.db')}")]
@@ -120,6 +170,8 @@ def main() -> None:
                             connection.execute(f"CREATE SCHEMA {schema}_r")
                         report_url = url.replace(schema, schema + "_r")
                     bench_report(report_url, label, args.services)
+                    if not args.skip_tier:
+                        bench_tier(report_url, label, args.services)
         finally:
             if schema:
                 with psycopg.connect(PG_DSN, autocommit=True) as connection:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import zstandard
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, and_, delete, distinct, func, insert, select
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select
 
 from slaledger.core.classified import Classified
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
@@ -27,7 +27,13 @@ from slaledger.store.segments import day_of
 _FORMAT = 1
 _HEAD = struct.Struct("<HI")
 """format, rows."""
-_COLUMNS = (("minute", "<u2"), ("offset", "<u4"), ("span", "<u4"), ("outcome", "<i1"))
+_COLUMNS = (
+    ("minute", "<u2"),
+    ("offset", "<u4"),
+    ("span", "<u4"),
+    ("outcome", "<i1"),
+    ("weight", "<u4"),
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,16 +49,32 @@ class DayRuns:
         return int(self.first.size)
 
 
+def _planes(values: NDArray[np.int64], kind: str) -> bytes:
+    """``values`` as ``kind``, byte planes first: the high bytes of small numbers are runs of
+    zeros that compress to nothing."""
+    width = np.dtype(kind).itemsize
+    return np.frombuffer(values.astype(kind).tobytes(), np.uint8).reshape(-1, width).T.tobytes()
+
+
+def _from_planes(body: bytes, at: int, rows: int, kind: str) -> NDArray[np.int64]:
+    width = np.dtype(kind).itemsize
+    planes = np.frombuffer(body, np.uint8, count=rows * width, offset=at).reshape(width, rows)
+    return np.frombuffer(planes.T.tobytes(), kind).astype(np.int64)
+
+
 def pack_runs(day: int, runs: DayRuns) -> bytes:
+    """Columns as byte planes, zstd-compressed: minute of the day (as steps from the previous
+    run's), offset of the first observation in its minute, span to the last, outcome, count."""
     since = runs.first - day * US_PER_DAY
+    minute = since // US_PER_MINUTE
     columns = {
-        "minute": since // US_PER_MINUTE,
+        "minute": np.diff(minute, prepend=0),
         "offset": since % US_PER_MINUTE,
         "span": runs.last - runs.first,
-        "outcome": runs.outcome,
+        "outcome": runs.outcome.astype(np.int64),
+        "weight": runs.weight,
     }
-    body = b"".join(columns[name].astype(kind).tobytes() for name, kind in _COLUMNS)
-    body += runs.weight.astype("<u4").tobytes()
+    body = b"".join(_planes(columns[name], kind) for name, kind in _COLUMNS)
     return _HEAD.pack(_FORMAT, len(runs)) + zstandard.ZstdCompressor(level=9).compress(body)
 
 
@@ -63,11 +85,11 @@ def unpack_runs(day: int, blob: bytes) -> DayRuns:
     body = zstandard.ZstdDecompressor().decompress(blob[_HEAD.size :])
     columns: dict[str, NDArray[np.int64]] = {}
     at = 0
-    for name, kind in (*_COLUMNS, ("weight", "<u4")):
-        width = np.dtype(kind).itemsize
-        columns[name] = np.frombuffer(body, kind, count=rows, offset=at).astype(np.int64)
-        at += width * rows
-    first = day * US_PER_DAY + columns["minute"] * US_PER_MINUTE + columns["offset"]
+    for name, kind in _COLUMNS:
+        columns[name] = _from_planes(body, at, rows, kind)
+        at += np.dtype(kind).itemsize * rows
+    minute = np.cumsum(columns["minute"])
+    first = day * US_PER_DAY + minute * US_PER_MINUTE + columns["offset"]
     return DayRuns(
         first=first,
         last=first + columns["span"],
@@ -107,7 +129,7 @@ class MinuteTier:
         seg = schema.segments.c
         with self._engine.connect() as connection:
             found = connection.execute(
-                select(distinct(seg.day)).where(seg.day < day).order_by(seg.day)
+                select(seg.day).distinct().where(seg.day < day).order_by(seg.day)
             )
             return [int(value) for value in found.scalars()]
 
