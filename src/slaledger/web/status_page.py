@@ -1,0 +1,296 @@
+"""The public status page: ``GET /``, ``GET /services/{id}`` and ``GET /static/{name}``.
+
+Server-rendered with Jinja2 (autoescape on) from the current :class:`StatusSnapshot`, once
+per snapshot (:mod:`slaledger.web.snapshot_cache`); readable without JavaScript. Only an
+incident update's ``body_html``, already sanitised, is inserted as HTML.
+:func:`mount_public_web` puts every public surface on an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from importlib.resources import files
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from slaledger.core.contract import Contract
+from slaledger.core.figures import decimal_text
+from slaledger.core.publication import (
+    DayFigure,
+    IncidentStatus,
+    MaintenanceView,
+    ServiceState,
+    ServiceView,
+    StatusSnapshot,
+)
+from slaledger.core.timebase import format_instant, from_instant
+from slaledger.web.badges import badges_router, truncated
+from slaledger.web.public_api import maintenance_status, public_api_router
+from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
+from slaledger.web.statuspage_api import statuspage_router
+
+INLINE_HISTORY_SERVICES = 25
+"""Up to this many services the page shows their monthly history; beyond, it links to it."""
+STATE_LABELS: dict[ServiceState, str] = {
+    "operational": "Operational",
+    "degraded": "Degraded performance",
+    "partial-outage": "Partial outage",
+    "major-outage": "Major outage",
+    "maintenance": "Under maintenance",
+    "unknown": "No data",
+}
+OVERALL_LABELS: dict[ServiceState, str] = {
+    **STATE_LABELS,
+    "operational": "All systems operational",
+    "unknown": "Status unknown: no recent data",
+}
+INCIDENT_LABELS: dict[IncidentStatus, str] = {
+    "investigating": "Investigating",
+    "identified": "Identified",
+    "monitoring": "Monitoring",
+    "resolved": "Resolved",
+}
+MAINTENANCE_LABELS = {
+    "scheduled": "Scheduled",
+    "in-progress": "In progress",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+}
+DOWN_BELOW = Fraction(95)
+"""A day under this availability shows as a red bar (under the target only: amber)."""
+
+
+def when(instant: int) -> str:
+    """``2026-11-03 12:34 UTC``."""
+    return from_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def percent(value: Fraction | None) -> str:
+    """The exact figure as the statements show it: 6 decimals, half-even."""
+    return "no data" if value is None else decimal_text(value) + " %"
+
+
+@dataclass(frozen=True)
+class Bar:
+    css: str
+    text: str
+
+
+def day_bar(day: DayFigure, target: Fraction, titles: dict[int, str]) -> Bar:
+    """One daily bar: its colour class and its text alternative (also the tooltip)."""
+    count = len(day.incident_ids)
+    incidents = "no incidents" if count == 0 else f"{count} incident{'s' * (count != 1)}"
+    named = [titles[key] for key in day.incident_ids if key in titles]
+    if named:
+        incidents += ": " + "; ".join(named)
+    if day.availability is None:
+        return Bar("n", f"{day.day}: no data, {incidents}")
+    figure = truncated(day.availability, 2)
+    if day.availability >= target:
+        css = "i" if count else "m"
+    else:
+        css = "d" if day.availability < DOWN_BELOW else "w"
+    return Bar(css, f"{day.day}: {figure} %, {incidents}")
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    month: str
+    figure: str
+    missed: bool
+    downtime: str
+    credit: int
+    settled: bool
+    locations: tuple[tuple[str, bool], ...]
+    """Per location: the figure and whether it missed the target."""
+
+
+def history(view: ServiceView) -> tuple[tuple[str, ...], list[HistoryRow]]:
+    """The location names and one row per retained month, newest first."""
+    places = tuple(sorted(view.locations))
+    by_place = {place: {m.month: m for m in view.locations[place]} for place in places}
+    rows = []
+    for month in view.months:
+        cells = []
+        for place in places:
+            found = by_place[place].get(month.month)
+            if found is None:
+                cells.append(("–", False))
+            else:
+                cells.append((percent(found.availability), found.met is False))
+        rows.append(
+            HistoryRow(
+                month=month.month,
+                figure=percent(month.availability),
+                missed=month.met is False,
+                downtime="–" if month.downtime_minutes is None else str(month.downtime_minutes),
+                credit=month.credit_percent,
+                settled=month.settled,
+                locations=tuple(cells),
+            )
+        )
+    return places, rows
+
+
+def under_target(view: ServiceView) -> bool:
+    """Whether the month to date is below the service's target."""
+    return view.month_to_date is not None and view.month_to_date < Fraction(view.target)
+
+
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("slaledger.web", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=StrictUndefined,
+    )
+    environment.filters["when"] = when
+    environment.filters["iso"] = format_instant
+    environment.filters["percent"] = percent
+    environment.filters["safe_html"] = Markup  # only for sanitised incident bodies
+    environment.globals.update(
+        state_labels=STATE_LABELS,
+        overall_labels=OVERALL_LABELS,
+        incident_labels=INCIDENT_LABELS,
+        maintenance_labels=MAINTENANCE_LABELS,
+        under_target=under_target,
+    )
+    return environment
+
+
+class StatusPage:
+    """Renders the page and the per-service pages of a snapshot."""
+
+    def __init__(self, *, page_url: str = "") -> None:
+        self.environment = _environment()
+        self.page_url = page_url
+
+    def _common(self, snapshot: StatusSnapshot) -> dict[str, Any]:
+        titles = {item.id: item.title for item in snapshot.active_incidents}
+        titles.update({item.id: item.title for item in snapshot.recent_incidents})
+        names = {view.id: view.name for view in snapshot.services}
+
+        def services_of(item: Any) -> str:
+            if item.services == "*":
+                return "All services"
+            return ", ".join(names.get(key, key) for key in item.services)
+
+        def bars(view: ServiceView) -> list[Bar]:
+            target = Fraction(view.target)
+            return [day_bar(day, target, titles) for day in view.days]
+
+        def status_of(item: MaintenanceView) -> str:
+            return MAINTENANCE_LABELS[maintenance_status(item, snapshot.generated_at)]
+
+        return {
+            "snapshot": snapshot,
+            "services_of": services_of,
+            "bars": bars,
+            "history": history,
+            "maintenance_status": status_of,
+            "page_url": self.page_url,
+        }
+
+    def page(self, snapshot: StatusSnapshot) -> bytes:
+        template = self.environment.get_template("status.html")
+        inline = len(snapshot.services) <= INLINE_HISTORY_SERVICES
+        text = template.render(**self._common(snapshot), inline_history=inline)
+        return text.encode()
+
+    def service(self, snapshot: StatusSnapshot, service: str) -> Rendered:
+        view = next((view for view in snapshot.services if view.id == service), None)
+        if view is None:
+            text = self.environment.get_template("not_found.html").render(
+                snapshot=snapshot, what=f"No service {service!r} on this page."
+            )
+            return Rendered.of(text.encode(), HTML, status=404)
+        template = self.environment.get_template("service.html")
+        return Rendered.of(template.render(**self._common(snapshot), view=view).encode(), HTML)
+
+
+def _static_files() -> dict[str, tuple[bytes, str]]:
+    folder = files("slaledger.web").joinpath("static")
+    types = {".css": CSS, ".svg": "image/svg+xml", ".png": "image/png"}
+    found = {}
+    for item in folder.iterdir():
+        suffix = "." + item.name.rpartition(".")[2]
+        if item.is_file() and suffix in types:
+            found[item.name] = (item.read_bytes(), types[suffix])
+    return found
+
+
+def status_page_router(cache: SnapshotCache, *, page_url: str = "") -> APIRouter:
+    """``GET /`` (the page), ``GET /services/{id}`` and ``GET /static/{name}``."""
+    router = APIRouter(include_in_schema=False)
+    page = StatusPage(page_url=page_url)
+    cache.fast_route("/", page.page, HTML)
+    static = _static_files()
+    for name, (body, media_type) in static.items():
+        cache.fast_route(f"/static/{name}", _constant(body), media_type)
+
+    @router.get("/")
+    async def status_page(request: Request) -> Response:
+        return cache.response(request, "/", page.page, HTML)
+
+    @router.get("/services/{service}")
+    async def service_page(request: Request, service: str) -> Response:
+        return cache.response(
+            request, f"service\0{service}", lambda snapshot: page.service(snapshot, service)
+        )
+
+    @router.get("/static/{name}")
+    async def static_file(request: Request, name: str) -> Response:
+        if name not in static:
+            return Response(b"not found\n", status_code=404, media_type="text/plain")
+        body, media_type = static[name]
+        return cache.response(request, f"/static/{name}", _constant(body), media_type)
+
+    return router
+
+
+def _constant(body: bytes) -> Callable[[StatusSnapshot], bytes]:
+    return lambda _snapshot: body
+
+
+def openapi_router(
+    routers: Sequence[APIRouter], *, title: str = "slaledger public API", version: str = "1"
+) -> APIRouter:
+    """``GET /api/v1/openapi.json``: the OpenAPI document of ``routers``' routes only."""
+    router = APIRouter()
+    document: dict[str, Any] = {}
+
+    @router.get("/api/v1/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        if not document:
+            routes = [route for part in routers for route in part.routes]
+            document.update(get_openapi(title=title, version=version, routes=routes))
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
+
+    return router
+
+
+def mount_public_web(
+    app: FastAPI, contract: Contract, snapshots: Snapshots, *, page_url: str = ""
+) -> SnapshotCache:
+    """Put the page, both JSON APIs, badges and ``/api/v1/openapi.json`` on ``app``, with
+    the cached routes served ahead of FastAPI's routing. Returns the shared cache."""
+    cache = SnapshotCache(snapshots)
+    api = public_api_router(contract, cache)
+    statuspage = statuspage_router(cache, page_url=page_url)
+    badges = badges_router(cache)
+    app.include_router(status_page_router(cache, page_url=page_url))
+    for router in (api, statuspage, badges):
+        app.include_router(router)
+    app.include_router(
+        openapi_router([api, statuspage, badges], title=f"{contract.name}: public API")
+    )
+    app.add_middleware(FastPath, cache=cache)
+    return cache
