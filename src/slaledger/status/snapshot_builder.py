@@ -45,17 +45,20 @@ _IMPACT_STATE: dict[str, ServiceState] = {
 
 
 class IncidentSource(Protocol):
-    def active(self) -> list[IncidentView]: ...
-
-    def resolved_since(self, since: int, limit: int) -> list[IncidentView]: ...
+    def all(self, *, active: bool | None = None, limit: int = 100) -> list[IncidentView]: ...
 
 
 class MaintenanceSource(Protocol):
-    def between(self, start: int, end: int) -> list[MaintenanceView]: ...
+    def all(self, *, include_cancelled: bool = True) -> list[MaintenanceView]: ...
 
 
 @dataclass(frozen=True)
-class _Live:
+class LiveMonth:
+    """The month to date at ``now``: the contract's own report, its pooled and per-location
+    variants, and today so far (pooled)."""
+
+    now: int
+    own: Report
     pooled: Report
     by_location: Report
     today: Report
@@ -117,7 +120,7 @@ class SnapshotBuilder:
     def set_events(self, events: Events) -> None:
         self._events = events
 
-    def _live(self, now: int) -> _Live:
+    def live(self, now: int) -> LiveMonth:
         contract = self._contract
         month = month_of(now, contract)
         span = calendar_month(*month, contract.zone)
@@ -126,15 +129,18 @@ class SnapshotBuilder:
         data = load_classified(self._stores, contract, start, max(span.end, today.end))
         pooled, by_location = variants(contract)
         events = self._events
-        return _Live(
+        return LiveMonth(
+            now,
+            settle_classified(contract, data, events, month, at=now, known_until=now),
             settle_classified(pooled, data, events, month, at=now, known_until=now),
             settle_classified(by_location, data, events, month, at=now, known_until=now),
             settle_classified(pooled, data, events, month, known_until=now, period=today),
         )
 
-    def build(self, now: int) -> StatusSnapshot:
+    def build(self, now: int, live: LiveMonth | None = None) -> StatusSnapshot:
+        """The snapshot at ``now``; ``live`` when the month to date is already settled."""
         contract = self._contract
-        live = self._live(now)
+        live = self.live(now) if live is None else live
         label = month_text(month_of(now, contract))
         today = now // US_PER_DAY
         first_day = day_text(today - BAR_DAYS + 1)
@@ -154,9 +160,13 @@ class SnapshotBuilder:
                 )
                 target.append(_month_figure(figure))
 
-        active = self._incidents.active()
-        recent = self._incidents.resolved_since(now - BAR_DAYS * US_PER_DAY, RECENT_INCIDENTS)
-        windows = self._maintenance.between(now - 365 * US_PER_DAY, now + 365 * US_PER_DAY)
+        active = self._incidents.all(active=True, limit=RECENT_INCIDENTS)
+        recent = [
+            i
+            for i in self._incidents.all(active=False, limit=RECENT_INCIDENTS)
+            if i.resolved is not None and i.resolved >= now - BAR_DAYS * US_PER_DAY
+        ]
+        windows = self._maintenance.all(include_cancelled=False)
         upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
         past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
         pooled = {r.service: r for r in live.pooled.results}
@@ -225,7 +235,7 @@ class SnapshotBuilder:
             overall=worst_state([view.state for view in views]),
             services=tuple(views),
             active_incidents=tuple(sorted(active, key=lambda i: -i.started)),
-            recent_incidents=tuple(recent),
+            recent_incidents=tuple(sorted(recent, key=lambda i: -(i.resolved or 0))),
             upcoming_maintenance=tuple(upcoming),
             past_maintenance=tuple(past[:PAST_MAINTENANCE]),
         )

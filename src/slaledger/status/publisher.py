@@ -1,0 +1,104 @@
+"""Once a minute, in order: the windows in force, automatic incidents, figures, retention
+(once a day) and a new status snapshot. Time is passed in; the server calls :meth:`tick`
+from a worker thread and hands :attr:`snapshot` to the public surfaces."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from slaledger.core.contract import Contract
+from slaledger.core.events import Events
+from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
+from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
+from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, Stores, retain
+from slaledger.status.figures_job import FiguresJob
+from slaledger.status.snapshot_builder import SnapshotBuilder
+from slaledger.store.figure_store import FigureStore
+from slaledger.store.incident_store import IncidentStore
+from slaledger.store.maintenance_store import MaintenanceStore
+
+log = logging.getLogger("slaledger.publisher")
+
+OnChange = Callable[[IncidentView | MaintenanceView], None]
+
+
+def merged(*parts: Events) -> Events:
+    return Events(
+        maintenance=tuple(w for part in parts for w in part.maintenance),
+        exclusions=tuple(w for part in parts for w in part.exclusions),
+    )
+
+
+class Publisher:
+    def __init__(
+        self,
+        contract: Contract,
+        file_events: Events,
+        stores: Stores,
+        incidents: IncidentStore,
+        maintenance: MaintenanceStore,
+        figures: FigureStore,
+        *,
+        on_change: OnChange | None = None,
+        raw_days: int = DEFAULT_RAW_DAYS,
+        minute_days: int = DEFAULT_MINUTE_DAYS,
+        title: str | None = None,
+    ) -> None:
+        self._contract = contract
+        self._file_events = file_events
+        self._stores = stores
+        self._incidents = incidents
+        self._maintenance = maintenance
+        self._on_change = on_change or (lambda _view: None)
+        self._raw_days = raw_days
+        self._minute_days = minute_days
+        self.figures_job = FiguresJob(contract, stores, figures, self.events)
+        self.builder = SnapshotBuilder(
+            contract, stores, figures, incidents, maintenance, file_events, title
+        )
+        self._retained_day: int | None = None
+        self._lock = threading.Lock()
+        self.snapshot: StatusSnapshot | None = None
+        """The latest snapshot; ``None`` until the first :meth:`tick`."""
+
+    def events(self) -> Events:
+        """The events file's windows and the operators' (maintenance, classified incidents)."""
+        return merged(self._file_events, self._maintenance.events())
+
+    def tick(self, now: int) -> StatusSnapshot:
+        with self._lock:
+            events = self.events()
+            self.builder.set_events(events)
+            live = self.builder.live(now)
+            recent = self._stores.observations.load(now - 3 * US_PER_MINUTE, now)
+            for view in self._incidents.sync_automatic(
+                live.own, now, observations=recent, events=events
+            ):
+                log.info("automatic incident #%d: %s (%s)", view.id, view.title, view.status)
+                self._on_change(view)
+            self.figures_job.run(now)
+            if self._retained_day != now // US_PER_DAY:
+                outcome = retain(
+                    self._stores,
+                    self._contract,
+                    now=now,
+                    raw_days=self._raw_days,
+                    minute_days=self._minute_days,
+                )
+                self._retained_day = now // US_PER_DAY
+                if outcome.days_rolled_up or outcome.minute_rows_pruned:
+                    log.info(
+                        "retention: %d days to minute runs, %d day-series pruned",
+                        outcome.days_rolled_up,
+                        outcome.minute_rows_pruned,
+                    )
+            self.snapshot = self.builder.build(now, live)
+            return self.snapshot
+
+    def latest(self) -> StatusSnapshot:
+        """The latest snapshot (built on first use)."""
+        if self.snapshot is None:
+            raise RuntimeError("no snapshot yet: call tick() first")
+        return self.snapshot
