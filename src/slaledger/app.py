@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.csv_observations import read_observations
@@ -18,16 +19,29 @@ from slaledger.adapters.imports import ImportFormat, read_import
 from slaledger.adapters.report_render import render_json
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
-from slaledger.core.events import Events
+from slaledger.core.events import Events, merge_events
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.errors import Problem, UsageError
-from slaledger.ledger import LOAD_MARGIN, Stores, load_classified, open_stores
+from slaledger.ledger import (
+    DEFAULT_MINUTE_DAYS,
+    DEFAULT_RAW_DAYS,
+    LOAD_MARGIN,
+    Stores,
+    load_classified,
+    open_stores,
+)
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.statements import Statement
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from slaledger.notify.email_sender import SmtpSettings
+    from slaledger.web.server import Publishing
 
 
 def parse_month_option(text: str) -> tuple[int, int]:
@@ -75,6 +89,13 @@ class Settlement:
 
     def settle(self, observations: Observations) -> Report:
         return settle(self.contract, observations, self.events, self.month, at=self.at)
+
+    def with_stored(self, stores: Stores) -> Settlement:
+        """This settlement with the windows operators entered in the store added."""
+        from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
+
+        stored = MaintenanceStore(stores.engine, self.contract).events()
+        return replace(self, events=merge_events(self.events, stored))
 
     def settle_classified(self, classified: Classified) -> Report:
         return settle_classified(self.contract, classified, self.events, self.month, at=self.at)
@@ -124,11 +145,11 @@ def report_from_db(
     month_text: str,
     at_text: str | None = None,
 ) -> Report:
-    """Settle the month from the store: raw observations, or minute runs where pruned."""
-    asked = Settlement.load(contract_path, events_path, month_text, at_text)
-    return asked.settle_classified(
-        load_classified(open_stores(db_url), asked.contract, *asked.span)
-    )
+    """Settle the month from the store: raw observations, or minute runs where pruned;
+    windows from the events file and those operators entered (maintenance, exclusions)."""
+    stores = open_stores(db_url)
+    asked = Settlement.load(contract_path, events_path, month_text, at_text).with_stored(stores)
+    return asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
 
 
 def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:
@@ -142,6 +163,7 @@ def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Sta
     existing = stores.statements.get(asked.contract.contract, month_text)
     if existing is not None:
         return existing, False
+    asked = asked.with_stored(stores)
     report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
     return stores.statements.issue(asked.contract.contract, month_text, render_json(report), now)
 
@@ -187,3 +209,71 @@ def import_file(
     )
     store.compact(now)
     return ImportOutcome(len(observations), stored + result.stored, already_imported=False)
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """How ``slaledger serve`` publishes: its public URL, mail, webhooks and retention."""
+
+    public_url: str
+    smtp: SmtpSettings | None = None
+    allow_private_webhooks: bool = False
+    raw_days: int = DEFAULT_RAW_DAYS
+    minute_days: int = DEFAULT_MINUTE_DAYS
+    every_seconds: float = 60.0
+
+
+def build_publishing(
+    contract: Contract, file_events: Events, engine: Engine, clock: Clock, options: PublishOptions
+) -> Publishing:
+    """The status page, its figures and notifications over the store at ``engine``."""
+    # Imported here: the web stack would otherwise slow down every other command's start.
+    from slaledger.notify.email_sender import EmailSender  # noqa: PLC0415
+    from slaledger.notify.messages import Site  # noqa: PLC0415
+    from slaledger.notify.outbox import Notifier, OutboxWorker  # noqa: PLC0415
+    from slaledger.notify.webhook_sender import WebhookSender, WebhookSettings  # noqa: PLC0415
+    from slaledger.status.publisher import Publisher  # noqa: PLC0415
+    from slaledger.store.audit_log import AuditLog  # noqa: PLC0415
+    from slaledger.store.figure_store import FigureStore  # noqa: PLC0415
+    from slaledger.store.incident_store import IncidentStore  # noqa: PLC0415
+    from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
+    from slaledger.store.minute_tier import MinuteTier  # noqa: PLC0415
+    from slaledger.store.statements import StatementStore  # noqa: PLC0415
+    from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
+    from slaledger.web.app import Publication  # noqa: PLC0415
+    from slaledger.web.server import Publishing  # noqa: PLC0415
+
+    stores = Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
+    incidents = IncidentStore(engine, contract)
+    maintenance = MaintenanceStore(engine, contract)
+    subscribers = SubscriberStore(engine)
+    site = Site.of(contract, options.public_url)
+    worker = OutboxWorker(
+        subscribers,
+        clock,
+        email=None if options.smtp is None else EmailSender(options.smtp),
+        webhooks=WebhookSender(WebhookSettings(allow_private=options.allow_private_webhooks)),
+    )
+    notifier = Notifier(subscribers, site, clock, wake=worker.wake)
+    publisher = Publisher(
+        contract,
+        file_events,
+        stores,
+        incidents,
+        maintenance,
+        FigureStore(engine, contract.contract),
+        on_change=notifier.on_change,
+        raw_days=options.raw_days,
+        minute_days=options.minute_days,
+    )
+    publication = Publication(
+        snapshots=publisher.latest,
+        incidents=incidents,
+        maintenance=maintenance,
+        audit=AuditLog(engine),
+        subscribers=subscribers,
+        on_change=notifier.on_change,
+        wake=worker.wake,
+        public_url=site.base_url,
+    )
+    return Publishing(publisher, publication, worker, notifier, options.every_seconds)

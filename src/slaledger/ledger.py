@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
 from slaledger.core.classified import (
     Classified,
     classify_observations,
@@ -29,6 +31,7 @@ LOAD_MARGIN = US_PER_DAY
 class Stores:
     """Everything kept in one database: raw observations, minute runs, statements."""
 
+    engine: Engine
     observations: ObservationStore
     minutes: MinuteTier
     statements: StatementStore
@@ -37,7 +40,7 @@ class Stores:
 def open_stores(url: str) -> Stores:
     engine = connect(url)
     migrate(engine)
-    return Stores(ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
+    return Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
 
 
 def load_classified(stores: Stores, contract: Contract, start: int, end: int) -> Classified:

@@ -5,7 +5,18 @@ from __future__ import annotations
 import click
 
 from slaledger import __version__
-from slaledger.cli import agent, check, demo, import_file, report, retention, serve, token
+from slaledger.cli import (
+    agent,
+    check,
+    demo,
+    import_file,
+    incident,
+    maintenance,
+    report,
+    retention,
+    serve,
+    token,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,7 +25,7 @@ def cli() -> None:
     """Service-level agreements as code: check contracts, settle months, prove the figures."""
 
 
-for _module in (check, report, import_file, serve, agent, token, demo):
+for _module in (check, report, import_file, serve, agent, token, incident, maintenance, demo):
     cli.add_command(_module.command)
 cli.add_command(retention.retain_command)
 cli.add_command(retention.statement_command)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.engine import make_url
 
 from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.events_file import load_events
+from slaledger.app import PublishOptions, build_publishing
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
+from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS
 from slaledger.store.database import DEFAULT_URL, connect, migrate
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
@@ -41,6 +45,22 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     help="Location name of the embedded agent's probes.",
 )
 @click.option("--no-probes", is_flag=True, help="Do not run the embedded agent.")
+@click.option(
+    "--public-url",
+    help="The status page's public URL, used in emails and feeds (default: where it listens).",
+)
+@click.option("--smtp-host", help="SMTP server for subscriber emails (none: emails stay queued).")
+@click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True)
+@click.option("--smtp-from", help="Sender address (default: status@ the public URL's host).")
+@click.option("--smtp-starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option("--smtp-user", help="SMTP login; the password comes from SLALEDGER_SMTP_PASSWORD.")
+@click.option(
+    "--allow-private-webhooks",
+    is_flag=True,
+    help="Let webhooks reach private and loopback addresses (trusted networks only).",
+)
+@click.option("--raw-days", type=int, default=DEFAULT_RAW_DAYS, show_default=True)
+@click.option("--minute-days", type=int, default=DEFAULT_MINUTE_DAYS, show_default=True)
 @reports_user_errors
 def command(
     contract: Path,
@@ -50,16 +70,29 @@ def command(
     port: int,
     location: str,
     no_probes: bool,
+    public_url: str | None,
+    smtp_host: str | None,
+    smtp_port: int,
+    smtp_from: str | None,
+    smtp_starttls: bool,
+    smtp_user: str | None,
+    allow_private_webhooks: bool,
+    raw_days: int,
+    minute_days: int,
 ) -> None:
-    """Serve CONTRACT: agents' ingest API, month-to-date figures, and probes from here.
+    """Serve CONTRACT: the status page and public API, agents' ingest API, the operator API,
+    subscriptions, and probes from here.
 
-    Agents POST results to /api/v1/ingest with an agent token (slaledger token create);
-    GET /api/v1/live gives the month to date. Stops cleanly on Ctrl-C or SIGTERM.
+    Agents POST results to /api/v1/ingest with an agent token, operators use
+    /api/v1/admin/... with an admin token (slaledger token create). Once a minute the
+    month to date is settled, incidents opened or resolved and the page refreshed. Stops
+    cleanly on Ctrl-C or SIGTERM.
     """
     # Imported here: the server's dependencies (uvicorn, FastAPI, aiohttp) would otherwise
     # slow down every other command's start.
+    from slaledger.notify.email_sender import SmtpSettings  # noqa: PLC0415
     from slaledger.probes.scheduler import wall_clock  # noqa: PLC0415
-    from slaledger.web.server import Listening, serve  # noqa: PLC0415
+    from slaledger.web.server import Listening, Publishing, serve  # noqa: PLC0415
 
     if not _LOCATION.match(location):
         raise UsageError(
@@ -76,6 +109,29 @@ def command(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+    if raw_days < 1 or minute_days < raw_days:
+        raise UsageError(
+            Problem(
+                f"expected 1 <= --raw-days <= --minute-days, got {raw_days} and {minute_days}",
+                field="--raw-days",
+            )
+        )
+
+    def publish(listening_url: str) -> Publishing:
+        url = public_url or listening_url
+        smtp = None
+        if smtp_host is not None:
+            smtp = SmtpSettings(
+                host=smtp_host,
+                port=smtp_port,
+                from_address=smtp_from or f"status@{make_url_host(url)}",
+                starttls=smtp_starttls,
+                username=smtp_user,
+                password=os.environ.get("SLALEDGER_SMTP_PASSWORD"),
+            )
+        options = PublishOptions(url, smtp, allow_private_webhooks, raw_days, minute_days)
+        return build_publishing(loaded, windows, engine, wall_clock, options)
 
     def announce(listening: Listening) -> None:
         shown_db = make_url(db).render_as_string(hide_password=True)
@@ -94,7 +150,16 @@ def command(
             f"({len(agents)} exist; create one with: slaledger token create --scope agent "
             f"--name NAME --db {shown_db})"
         )
+        click.echo(
+            f"  status page: {listening.url}/  (public API: {listening.url}/api/v1/openapi.json)"
+        )
         click.echo(f"  live figures: GET {listening.url}/api/v1/live")
+        click.echo(
+            f"  operators: {listening.url}/api/v1/admin/... with an admin token, or "
+            "slaledger incident / slaledger maintenance"
+        )
+        if smtp_host is None:
+            click.echo("  subscriber emails: queued, not sent (no --smtp-host)")
 
     serve(
         loaded,
@@ -107,4 +172,9 @@ def command(
         location=location,
         probes=not no_probes,
         announce=announce,
+        publish=publish,
     )
+
+
+def make_url_host(url: str) -> str:
+    return urlsplit(url).hostname or "localhost"

@@ -54,3 +54,11 @@ class ExclusionWindow(Window):
 class Events(StrictModel):
     maintenance: tuple[MaintenanceWindow, ...] = ()
     exclusions: tuple[ExclusionWindow, ...] = ()
+
+
+def merge_events(*parts: Events) -> Events:
+    """The windows of all ``parts`` (an events file's and the operators', say)."""
+    return Events(
+        maintenance=tuple(w for part in parts for w in part.maintenance),
+        exclusions=tuple(w for part in parts for w in part.exclusions),
+    )

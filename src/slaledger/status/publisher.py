@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 
 from slaledger.core.contract import Contract
-from slaledger.core.events import Events
+from slaledger.core.events import Events, merge_events
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
 from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, Stores, retain
@@ -22,13 +22,6 @@ from slaledger.store.maintenance_store import MaintenanceStore
 log = logging.getLogger("slaledger.publisher")
 
 OnChange = Callable[[IncidentView | MaintenanceView], None]
-
-
-def merged(*parts: Events) -> Events:
-    return Events(
-        maintenance=tuple(w for part in parts for w in part.maintenance),
-        exclusions=tuple(w for part in parts for w in part.exclusions),
-    )
 
 
 class Publisher:
@@ -65,7 +58,7 @@ class Publisher:
 
     def events(self) -> Events:
         """The events file's windows and the operators' (maintenance, classified incidents)."""
-        return merged(self._file_events, self._maintenance.events())
+        return merge_events(self._file_events, self._maintenance.events())
 
     def tick(self, now: int) -> StatusSnapshot:
         with self._lock:

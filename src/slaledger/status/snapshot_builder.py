@@ -14,6 +14,7 @@ from typing import Protocol
 from slaledger.core.contract import Contract, ProbeRatio
 from slaledger.core.events import Events
 from slaledger.core.figures import whole_minutes_allowed
+from slaledger.core.maintenance_suggest import notice_check
 from slaledger.core.periods import Period, calendar_month
 from slaledger.core.publication import (
     DayFigure,
@@ -27,7 +28,7 @@ from slaledger.core.publication import (
 )
 from slaledger.core.report import Report, Result
 from slaledger.core.settle import settle_classified
-from slaledger.core.timebase import US_PER_DAY
+from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
 from slaledger.status.figures_job import day_text, month_of, month_text, variants
 from slaledger.store.figure_store import Figure, FigureStore
@@ -98,6 +99,33 @@ def _covers(services: Sequence[str] | str, service: str) -> bool:
     return services == "*" or service in services
 
 
+def file_maintenance(contract: Contract, events: Events) -> list[MaintenanceView]:
+    """The events file's maintenance windows as views, numbered -1, -2, … (operators'
+    windows have positive ids)."""
+    views = []
+    for index, window in enumerate(events.maintenance):
+        start, end, announced = (
+            to_instant(window.start),
+            to_instant(window.end),
+            to_instant(window.announced),
+        )
+        check = notice_check(contract, window.services, start, end, announced, window.title)
+        views.append(
+            MaintenanceView(
+                id=-(index + 1),
+                title=window.title or "Maintenance",
+                services=window.services,
+                location=window.location,
+                start=start,
+                end=end,
+                announced=announced,
+                kind=check.kind,
+                reason=check.reason,
+            )
+        )
+    return views
+
+
 class SnapshotBuilder:
     def __init__(
         self,
@@ -115,6 +143,7 @@ class SnapshotBuilder:
         self._incidents = incidents
         self._maintenance = maintenance
         self._events = events or Events()
+        self._file_windows = file_maintenance(contract, self._events)
         self._title = title or contract.name
 
     def set_events(self, events: Events) -> None:
@@ -166,7 +195,7 @@ class SnapshotBuilder:
             for i in self._incidents.all(active=False, limit=RECENT_INCIDENTS)
             if i.resolved is not None and i.resolved >= now - BAR_DAYS * US_PER_DAY
         ]
-        windows = self._maintenance.all(include_cancelled=False)
+        windows = [*self._maintenance.all(include_cancelled=False), *self._file_windows]
         upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
         past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
         pooled = {r.service: r for r in live.pooled.results}

@@ -37,11 +37,19 @@ from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.live import live_report
 from slaledger.core.periods import calendar_month
+from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.settle import service_period, settle
 from slaledger.core.timebase import US_PER_DAY, US_PER_SECOND, from_instant
 from slaledger.probes.result import ProbeResult, to_observations
+from slaledger.store.audit_log import AuditLog
+from slaledger.store.incident_store import IncidentStore
+from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.observation_store import IngestResult, ObservationStore
+from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenStore
+from slaledger.web.operator_api import operator_router
+from slaledger.web.status_page import mount_public_web
+from slaledger.web.subscriptions import subscriptions_router
 
 log = logging.getLogger("slaledger.web")
 
@@ -187,13 +195,17 @@ class _Cached:
     body: bytes
 
 
+EventsSource = Callable[[], Events]
+"""The windows in force now (the events file's and the operators')."""
+
+
 class LiveFigures:
     """The month-to-date JSON, settled at most once per ``cache_seconds`` of the clock."""
 
     def __init__(
         self,
         contract: Contract,
-        events: Events,
+        events: EventsSource,
         store: ObservationStore,
         clock: Clock,
         cache_seconds: float,
@@ -231,7 +243,7 @@ class LiveFigures:
             max(p.end for p in periods) + LOAD_MARGIN,
             services=list(contract.services),
         )
-        report = settle(contract, observations, self._events, month, at=now, known_until=now)
+        report = settle(contract, observations, self._events(), month, at=now, known_until=now)
         return live_report(report, observations, now).as_dict()
 
 
@@ -266,20 +278,39 @@ def _unavailable(what: str, error: BaseException) -> ApiError:
     )
 
 
+@dataclass(frozen=True)
+class Publication:
+    """What the status page, public APIs, operator API and subscriptions run on."""
+
+    snapshots: Callable[[], StatusSnapshot]
+    incidents: IncidentStore
+    maintenance: MaintenanceStore
+    audit: AuditLog
+    subscribers: SubscriberStore
+    on_change: Callable[[IncidentView | MaintenanceView], None]
+    """Called after each operator write (queues notifications)."""
+    wake: Callable[[], None]
+    """Wakes the outbox worker after a confirmation email is queued."""
+    public_url: str
+
+
 def create_app(
     contract: Contract,
-    events: Events,
+    events: Events | EventsSource,
     store: ObservationStore,
     tokens: TokenStore,
     clock: Clock,
     *,
     ingestor: Ingestor | None = None,
     cache_seconds: float = 60.0,
+    publication: Publication | None = None,
 ) -> FastAPI:
     """The API for ``contract``. Pass ``ingestor`` to share its write lock with other
-    writers of the same store (the embedded agent, compaction)."""
+    writers of the same store (the embedded agent, compaction); ``publication`` adds the
+    status page, public and operator APIs and subscriptions."""
     writer = ingestor or Ingestor(store, clock)
-    live = LiveFigures(contract, events, store, clock, cache_seconds)
+    windows: EventsSource = events if callable(events) else (lambda: events)
+    live = LiveFigures(contract, windows, store, clock, cache_seconds)
     app = FastAPI(title="slaledger", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.live = live
     app.state.ingestor = writer
@@ -339,4 +370,36 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    if publication is not None:
+        _publish(app, contract, tokens, clock, publication)
     return app
+
+
+def _publish(
+    app: FastAPI, contract: Contract, tokens: TokenStore, clock: Clock, publication: Publication
+) -> None:
+    app.state.public = mount_public_web(
+        app, contract, publication.snapshots, page_url=publication.public_url
+    )
+    app.include_router(
+        operator_router(
+            publication.incidents,
+            publication.maintenance,
+            publication.audit,
+            tokens,
+            clock,
+            contract,
+            on_change=publication.on_change,
+        )
+    )
+    app.include_router(
+        subscriptions_router(
+            publication.subscribers,
+            tokens,
+            clock,
+            base_url=publication.public_url,
+            contract=contract,
+            snapshot=publication.snapshots,
+            wake=publication.wake,
+        )
+    )

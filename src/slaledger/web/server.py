@@ -25,11 +25,14 @@ from fastapi import FastAPI
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
+from slaledger.notify.outbox import Notifier, OutboxWorker
 from slaledger.probes.result import ProbeResult
 from slaledger.probes.scheduler import ScheduledCheck, Scheduler, checks_for_location
+from slaledger.status.publisher import Publisher
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
-from slaledger.web.app import Clock, Ingestor, create_app
+from slaledger.web.app import Clock, Ingestor, Publication, create_app
+from slaledger.web.snapshot_cache import SnapshotCache
 
 log = logging.getLogger("slaledger.serve")
 
@@ -46,6 +49,18 @@ class Listening:
     url: str
     checks: int | None
     """Checks the embedded agent runs, ``None`` when it is off."""
+
+
+@dataclass(frozen=True)
+class Publishing:
+    """The status page's moving parts: the publisher ticks every ``every_seconds``, the
+    outbox worker sends notifications."""
+
+    publisher: Publisher
+    publication: Publication
+    worker: OutboxWorker
+    notifier: Notifier
+    every_seconds: float = 60.0
 
 
 class _Server(uvicorn.Server):
@@ -128,15 +143,35 @@ def serve(
     probes: bool,
     announce: Callable[[Listening], None],
     compact_seconds: float = COMPACT_SECONDS,
+    publish: Callable[[str], Publishing] | None = None,
 ) -> None:
-    """Run the server until SIGINT or SIGTERM; ``announce`` is called once it listens."""
+    """Run the server until SIGINT or SIGTERM; ``announce`` is called once it listens.
+
+    ``publish`` builds the status page's parts given the URL the server listens on.
+    """
     sock = listen(host, port)
-    ingestor = Ingestor(store, clock)
-    app = create_app(contract, events, store, tokens, clock, ingestor=ingestor)
-    checks = checks_for_location(contract.services, location) if probes else None
-    announce(Listening(url_of(sock), None if checks is None else len(checks)))
     try:
-        asyncio.run(_main(app, sock, ingestor, checks, location, clock, compact_seconds))
+        ingestor = Ingestor(store, clock)
+        publishing = None if publish is None else publish(url_of(sock))
+        if publishing is None:
+            app = create_app(contract, events, store, tokens, clock, ingestor=ingestor)
+        else:
+            # The first snapshot is built before the first request can ask for it.
+            publishing.notifier.catch_up(publishing.publisher.tick(clock()))
+            app = create_app(
+                contract,
+                publishing.publisher.events,
+                store,
+                tokens,
+                clock,
+                ingestor=ingestor,
+                publication=publishing.publication,
+            )
+        checks = checks_for_location(contract.services, location) if probes else None
+        announce(Listening(url_of(sock), None if checks is None else len(checks)))
+        asyncio.run(
+            _main(app, sock, ingestor, checks, location, clock, compact_seconds, publishing)
+        )
     finally:
         sock.close()
 
@@ -149,6 +184,7 @@ async def _main(
     location: str,
     clock: Clock,
     compact_seconds: float,
+    publishing: Publishing | None,
 ) -> None:
     config = uvicorn.Config(
         app,
@@ -178,6 +214,12 @@ async def _main(
     if scheduler is not None:
         tasks.append(asyncio.create_task(scheduler.run(), name="agent"))
     tasks.append(asyncio.create_task(_compact(ingestor, compact_seconds, stopping), name="compact"))
+    if publishing is not None:
+        cache = getattr(app.state, "public", None)
+        tasks.append(
+            asyncio.create_task(_publish(publishing, clock, cache, stopping), name="publish")
+        )
+        tasks.append(asyncio.create_task(publishing.worker.run(stopping), name="outbox"))
     try:
         # Until a signal, or until a part ends on its own (which only an error makes it do).
         waiter = asyncio.create_task(stopping.wait())
@@ -188,6 +230,8 @@ async def _main(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+    if publishing is not None:
+        await publishing.notifier.drain()
     if sink.pending:
         log.warning("%d probe results could not be stored before shutdown", len(sink.pending))
     for outcome in outcomes:
@@ -206,3 +250,20 @@ async def _compact(ingestor: Ingestor, every: float, stopping: asyncio.Event) ->
             log.exception("compaction failed; trying again in %.0f s", every)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), every)
+
+
+async def _publish(
+    publishing: Publishing, clock: Clock, cache: SnapshotCache | None, stopping: asyncio.Event
+) -> None:
+    """A new snapshot every ``every_seconds`` (the first one was built at start)."""
+    while not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), publishing.every_seconds)
+        if stopping.is_set():
+            return
+        try:
+            await asyncio.to_thread(publishing.publisher.tick, clock())
+            if cache is not None:  # render the new snapshot before a visitor asks for it
+                await asyncio.to_thread(cache.warm)
+        except Exception:
+            log.exception("publishing failed; trying again in %.0f s", publishing.every_seconds)
