@@ -59,7 +59,7 @@ class Served:
         assert first.startswith(prefix), first + self.process.stderr.read()  # type: ignore[union-attr]
         self.url = first[len(prefix) :].strip()
         self.port = int(self.url.rsplit(":", 1)[1])
-        self.banner = [first, *(self.process.stdout.readline() for _ in range(4))]
+        self.banner = [first, *(self.process.stdout.readline() for _ in range(7))]
 
     def stop(self, sig: signal.Signals) -> int:
         self.process.send_signal(sig)
@@ -135,7 +135,11 @@ def test_serve_ingests_from_agents_and_its_live_figures_equal_report_db(
         "  embedded agent: off (--no-probes)\n",
         f"  ingest: POST {server.url}/api/v1/ingest with an agent token (1 exist; create one "
         f"with: slaledger token create --scope agent --name NAME --db {db})\n",
+        f"  status page: {server.url}/  (public API: {server.url}/api/v1/openapi.json)\n",
         f"  live figures: GET {server.url}/api/v1/live\n",
+        f"  operators: {server.url}/api/v1/admin/... with an admin token, or slaledger "
+        "incident / slaledger maintenance\n",
+        "  subscriber emails: queued, not sent (no --smtp-host)\n",
     ]
     assert get(f"{server.url}/healthz") == {"status": "ok"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -12,8 +12,10 @@ from aiohttp import web
 from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.events_file import load_events
 from slaledger.core.windows import resolve_windows
-from slaledger.demo.live import events_yaml, status_lines
+from slaledger.demo.live import LiveDemo, events_yaml, status_lines
 from slaledger.demo.live_target import CYCLE, TIMELINE, active, make_app
+from slaledger.store.database import connect
+from slaledger.store.maintenance_store import MaintenanceStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 
@@ -47,7 +49,7 @@ def test_target_answers_by_the_timeline() -> None:
     assert asyncio.run(scenario()) == [(200, None), (500, None), (503, "30")]
 
 
-def test_events_are_one_scheduled_and_one_emergency_window(tmp_path: Path) -> None:
+def test_events_file_holds_the_scheduled_window(tmp_path: Path) -> None:
     contract = load_contract(EXAMPLES / "live-demo.yaml")
     path = tmp_path / "events.yaml"
     path.write_text(events_yaml(datetime(2026, 11, 21, 12, 0, tzinfo=UTC)))
@@ -55,13 +57,27 @@ def test_events_are_one_scheduled_and_one_emergency_window(tmp_path: Path) -> No
     assert windows["web"].everywhere.pairs() == [
         (1795262880000000, 1795262940000000)  # 12:08 to 12:09, excluded
     ]
-    assert [(e.location, e.reason) for e in windows["edge"].emergencies] == [
-        (
-            "ams",
-            "emergency maintenance 'Emergency router patch': announced 0m before its start, "
-            "less than the 48h notice",
-        )
-    ]
+    assert windows["edge"].emergencies == []
+
+
+def test_the_operator_is_told_the_late_window_is_emergency_maintenance(tmp_path: Path) -> None:
+    demo = LiveDemo(EXAMPLES / "live-demo.yaml", tmp_path)
+    now = datetime.now(UTC).replace(microsecond=0)
+    said = demo.announce_emergency(now)
+    first, second = said.splitlines()
+    assert first == (
+        "  operator: slaledger maintenance create … → created maintenance #1 'Emergency router "
+        f"patch' (edge at ams; {now + timedelta(minutes=10):%Y-%m-%dT%H:%M:%SZ} → "
+        f"{now + timedelta(minutes=11):%Y-%m-%dT%H:%M:%SZ}; emergency)"
+    )
+    assert second.startswith("    emergency maintenance: announced 9m")
+    assert second.endswith(
+        " before its start; edge needs 48h notice — this window counts as downtime"
+    )
+    contract = load_contract(EXAMPLES / "live-demo.yaml")
+    stored = MaintenanceStore(connect(demo.db), contract).events()
+    emergencies = resolve_windows(contract, stored)["edge"].emergencies
+    assert [e.location for e in emergencies] == ["ams"]
 
 
 def test_status_lines() -> None:
@@ -77,8 +93,10 @@ def test_status_lines() -> None:
             }
         ]
     }
-    assert status_lines(live, 65) == [
+    incidents = {"active": [{"id": 3, "title": "api is down", "status": "investigating"}]}
+    assert status_lines(live, 65, incidents) == [
         "t+01:05",
         "  now: api: 30 s of 500s (down probes)",
+        "  open incident #3: api is down (investigating)",
         "  edge@ams     99.990000 %  target 99.99 %  down   1 min  probes 10/2/0",
     ]

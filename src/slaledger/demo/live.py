@@ -73,6 +73,7 @@ class LiveDemo:
             ),
         )
         self._wait_for(f"{self.url}/healthz")
+        self.say(self.announce_emergency(now))
         for location in LOCATIONS:
             token = subprocess.run(
                 self._slaledger(
@@ -105,6 +106,42 @@ class LiveDemo:
                 ),
             )
 
+    def announce_emergency(self, now: datetime) -> str:
+        """The operator schedules the emergency router patch as the demo starts (ten minutes
+        ahead, far less than the 48 h notice): slaledger says it will count as downtime."""
+
+        def at(seconds: int) -> str:
+            return (now + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        created = subprocess.run(
+            self._slaledger(
+                "maintenance",
+                "create",
+                "--contract",
+                str(self.contract),
+                "--db",
+                self.db,
+                "--service",
+                "edge",
+                "--location",
+                "ams",
+                "--title",
+                "Emergency router patch",
+                "--start",
+                at(600),
+                "--end",
+                at(660),
+                "--as",
+                "demo-operator",
+            ),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return "  operator: slaledger maintenance create … → " + created.stdout.strip().replace(
+            "\n", "\n    "
+        )
+
     def _wait_for(self, url: str, seconds: float = 30.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -120,7 +157,13 @@ class LiveDemo:
         raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
 
     def live(self) -> dict[str, object]:
-        with urllib.request.urlopen(f"{self.url}/api/v1/live", timeout=10) as answer:
+        return self._get("/api/v1/live")
+
+    def incidents(self) -> dict[str, object]:
+        return self._get("/api/v1/incidents")
+
+    def _get(self, path: str) -> dict[str, object]:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=10) as answer:
             data: dict[str, object] = json.loads(answer.read())
             return data
 
@@ -137,8 +180,8 @@ class LiveDemo:
 
 
 def events_yaml(now: datetime) -> str:
-    """Maintenance over the timeline's two maintenance incidents: one announced 72 h ahead
-    (scheduled, excluded), one announced as it starts (emergency, counted)."""
+    """The window over the timeline's announced maintenance, announced 72 h ahead (scheduled,
+    excluded). The emergency one is created by an operator as the demo starts."""
 
     def at(seconds: int) -> str:
         return (now + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -148,17 +191,21 @@ def events_yaml(now: datetime) -> str:
         "maintenance:\n"
         f"  - {{services: [web], start: {at(480)}, end: {at(540)}, announced: {announced},\n"
         "     title: Database upgrade}\n"
-        f"  - {{services: [edge], location: ams, start: {at(600)}, end: {at(660)},\n"
-        f"     announced: {at(600)}, title: Emergency router patch}}\n"
     )
 
 
-def status_lines(live: dict[str, object], second: int) -> list[str]:
-    """What the demo prints every half minute: the incidents now, then each result."""
+def status_lines(
+    live: dict[str, object], second: int, incidents: dict[str, object] | None = None
+) -> list[str]:
+    """What the demo prints every half minute: what the target does now, the incidents open
+    on the status page, then each result."""
     now = [
         f"  now: {i.story}" for i in TIMELINE if active((i,), i.route, next(iter(i.where)), second)
     ]
     lines = [f"t+{second // 60:02d}:{second % 60:02d}", *(now or ["  now: all quiet"])]
+    listed = [] if incidents is None else incidents.get("active", [])
+    assert isinstance(listed, list)
+    lines += [f"  open incident #{i['id']}: {i['title']} ({i['status']})" for i in listed]
     results = live.get("results", [])
     assert isinstance(results, list)
     for r in results:
@@ -178,7 +225,7 @@ def run_live(contract: Path, folder: Path, minutes: float, port: int) -> None:
     started = datetime.now(UTC)
     demo.say(f"live demo: {contract.name} probed from {', '.join(LOCATIONS)} every 10 s")
     demo.start(started)
-    demo.say(f"  server {demo.url}  (GET {demo.url}/api/v1/live), logs in {folder}/")
+    demo.say(f"  status page {demo.url}/  (JSON: {demo.url}/api/v1/live), logs in {folder}/")
     demo.say(f"  the timeline of incidents repeats every {CYCLE // 60} minutes; Ctrl-C stops")
     deadline = time.monotonic() + minutes * 60
     try:
@@ -186,7 +233,7 @@ def run_live(contract: Path, folder: Path, minutes: float, port: int) -> None:
             time.sleep(min(30.0, max(0.0, deadline - time.monotonic())))
             second = int((datetime.now(UTC) - started).total_seconds())
             try:
-                demo.say("\n".join(status_lines(demo.live(), second)))
+                demo.say("\n".join(status_lines(demo.live(), second, demo.incidents())))
             except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
                 demo.say(f"t+{second}s: server not answering ({error})")
     except KeyboardInterrupt:
