@@ -7,8 +7,6 @@ input checks the operator stores (incidents, maintenance) share.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -21,9 +19,7 @@ from slaledger.core.contract import Contract
 from slaledger.core.markdown_text import MAX_MARKDOWN_CHARS
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UserError
-from slaledger.store import schema
 from slaledger.store.operations_schema import audit_log
-from slaledger.store.tokens import SCOPES, TokenInfo
 
 Subject = Literal["incident", "maintenance"]
 AUTOMATIC_ACTOR = "slaledger"
@@ -121,26 +117,6 @@ class AuditLog:
             )
             for row in rows
         ]
-
-
-def identify_token(engine: Engine, token: str) -> TokenInfo | None:
-    """Name, scope and creation time of a stored token (for the audit's *who*), or ``None``.
-
-    Like :meth:`TokenStore.verify`, the lookup is by SHA-256 and the final check is
-    constant-time.
-    """
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    t = schema.tokens.c
-    with engine.connect() as connection:
-        row = connection.execute(
-            select(t.name, t.token_hash, t.scope, t.created_at).where(t.token_hash == digest)
-        ).first()
-    if row is None or not hmac.compare_digest(str(row.token_hash), digest):
-        return None
-    scope = str(row.scope)
-    if scope not in SCOPES:
-        return None
-    return TokenInfo(str(row.name), row.scope, int(row.created_at))
 
 
 class NotFoundError(UserError):

@@ -81,22 +81,28 @@ class TokenStore:
         return token
 
     def verify(self, token: str) -> Scope | None:
-        """The scope of ``token``, or ``None`` when it is not a stored token.
+        """The scope of ``token``, or ``None`` when it is not a stored token."""
+        info = self.identify(token)
+        return None if info is None else info.scope
+
+    def identify(self, token: str) -> TokenInfo | None:
+        """Name, scope and creation time of ``token`` (the audit's *who*), or ``None``.
 
         The lookup is by the token's SHA-256, so timing can only tell an attacker about a
         hash they cannot invert; the final comparison is constant-time all the same.
         """
         digest = token_hash(token)
+        t = schema.tokens.c
         with self._engine.connect() as connection:
             row = connection.execute(
-                select(schema.tokens.c.token_hash, schema.tokens.c.scope).where(
-                    schema.tokens.c.token_hash == digest
-                )
+                select(t.name, t.token_hash, t.scope, t.created_at).where(t.token_hash == digest)
             ).first()
         if row is None or not hmac.compare_digest(str(row.token_hash), digest):
             return None
         scope = str(row.scope)
-        return scope if scope in SCOPES else None
+        if scope not in SCOPES:
+            return None
+        return TokenInfo(str(row.name), row.scope, int(row.created_at))
 
     def revoke(self, name: str) -> bool:
         """Delete the token named ``name``; ``False`` when there is none."""

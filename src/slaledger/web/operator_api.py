@@ -41,7 +41,6 @@ from slaledger.store.audit_log import (
     AuditLog,
     ConflictError,
     NotFoundError,
-    identify_token,
 )
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore, notice_for
@@ -229,17 +228,14 @@ def operator_router(  # noqa: PLR0915 (one closure per endpoint)
             raise _RefusedError(
                 401, "missing bearer token: send Authorization: Bearer <admin token>"
             )
-        token = match.group(1)
-        scope = await run_in_threadpool(tokens.verify, token)
-        if scope is None:
+        info = await run_in_threadpool(tokens.identify, match.group(1))
+        if info is None:
             raise _RefusedError(401, "unknown or revoked token")
-        if scope != "admin":
+        if info.scope != "admin":
             raise _RefusedError(
-                403, f"a token with scope {scope} cannot use the operator API; use an admin token"
+                403,
+                f"a token with scope {info.scope} cannot use the operator API; use an admin token",
             )
-        info = await run_in_threadpool(identify_token, incidents.engine, token)
-        if info is None:  # revoked between the two reads
-            raise _RefusedError(401, "unknown or revoked token")
         return info.name
 
     async def handle(
