@@ -59,6 +59,13 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     is_flag=True,
     help="Let webhooks reach private and loopback addresses (trusted networks only).",
 )
+@click.option(
+    "--refresh-seconds",
+    type=click.FloatRange(1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds between two refreshes of the status page's figures (a new snapshot).",
+)
 @click.option("--raw-days", type=int, default=DEFAULT_RAW_DAYS, show_default=True)
 @click.option("--minute-days", type=int, default=DEFAULT_MINUTE_DAYS, show_default=True)
 @reports_user_errors
@@ -77,6 +84,7 @@ def command(
     smtp_starttls: bool,
     smtp_user: str | None,
     allow_private_webhooks: bool,
+    refresh_seconds: float,
     raw_days: int,
     minute_days: int,
 ) -> None:
@@ -84,9 +92,9 @@ def command(
     subscriptions, and probes from here.
 
     Agents POST results to /api/v1/ingest with an agent token, operators use
-    /api/v1/admin/... with an admin token (slaledger token create). Once a minute the
-    month to date is settled, incidents opened or resolved and the page refreshed. Stops
-    cleanly on Ctrl-C or SIGTERM.
+    /api/v1/admin/... with an admin token (slaledger token create). Once a minute (or every
+    --refresh-seconds) the month to date is settled, incidents opened or resolved and the
+    page refreshed. Stops cleanly on Ctrl-C or SIGTERM.
     """
     # Imported here: the server's dependencies (uvicorn, FastAPI, aiohttp) would otherwise
     # slow down every other command's start.
@@ -130,7 +138,9 @@ def command(
                 username=smtp_user,
                 password=os.environ.get("SLALEDGER_SMTP_PASSWORD"),
             )
-        options = PublishOptions(url, smtp, allow_private_webhooks, raw_days, minute_days)
+        options = PublishOptions(
+            url, smtp, allow_private_webhooks, raw_days, minute_days, every_seconds=refresh_seconds
+        )
         return build_publishing(loaded, windows, engine, wall_clock, options)
 
     def announce(listening: Listening) -> None:

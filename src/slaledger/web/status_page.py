@@ -1,4 +1,5 @@
-"""The public status page: ``GET /``, ``GET /services/{id}`` and ``GET /static/{name}``.
+"""The public status page: ``GET /``, ``GET /services/{id}``, ``GET /incidents/{id}``,
+``GET /maintenance/{id}`` and ``GET /static/{name}``.
 
 Server-rendered with Jinja2 (autoescape on) from the current :class:`StatusSnapshot`, once
 per snapshot (:mod:`slaledger.web.snapshot_cache`); readable without JavaScript. Only an
@@ -8,6 +9,7 @@ incident update's ``body_html``, already sanitised, is inserted as HTML.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,12 +27,13 @@ from slaledger.core.figures import decimal_text
 from slaledger.core.publication import (
     DayFigure,
     IncidentStatus,
+    IncidentView,
     MaintenanceView,
     ServiceState,
     ServiceView,
     StatusSnapshot,
 )
-from slaledger.core.timebase import format_instant, from_instant
+from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant
 from slaledger.web.badges import badges_router, truncated
 from slaledger.web.public_api import maintenance_status, public_api_router
 from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
@@ -65,11 +68,45 @@ MAINTENANCE_LABELS = {
 }
 DOWN_BELOW = Fraction(95)
 """A day under this availability shows as a red bar (under the target only: amber)."""
+INCIDENT_ID = re.compile(r"\d{1,18}")
+MAINTENANCE_ID = re.compile(r"-?\d{1,18}")
+"""Ids in detail pages' paths; maintenance windows of the events file have negative ids."""
 
 
 def when(instant: int) -> str:
     """``2026-11-03 12:34 UTC``."""
     return from_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(start: int, end: int) -> str:
+    """``2 h 5 min``: whole minutes from ``start`` to ``end`` (rounded down), at most three
+    units (days, hours, minutes), zero units left out."""
+    minutes = max(0, end - start) // US_PER_MINUTE
+    if minutes == 0:
+        return "under 1 min"
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    units = ((days, "d"), (hours, "h"), (minutes, "min"))
+    return " ".join(f"{count} {unit}" for count, unit in units if count)
+
+
+NOTICE_PREFIX = "emergency maintenance: "
+NOTICE_COUNTED = "this window counts as downtime"
+
+
+def emergency_text(reason: str) -> str:
+    """What the page says of an emergency window: ``Emergency maintenance (announced 3h
+    before its start; api needs 48h notice): counted as downtime.``
+
+    ``reason`` is the operator's notice message (``emergency maintenance: announced …; …
+    — this window counts as downtime[ for …]``) or a reason alone; the message's lead is
+    left out, and its consequence kept when it names the services it applies to."""
+    head, consequence = reason.removeprefix(NOTICE_PREFIX), NOTICE_COUNTED
+    if reason.startswith(NOTICE_PREFIX) and " — " in head:
+        head, _, consequence = head.rpartition(" — ")
+    if consequence == NOTICE_COUNTED:
+        consequence = "counted as downtime"
+    return f"Emergency maintenance ({head}): {consequence}."
 
 
 def percent(value: Fraction | None) -> str:
@@ -155,6 +192,8 @@ def _environment() -> Environment:
     environment.filters["when"] = when
     environment.filters["iso"] = format_instant
     environment.filters["percent"] = percent
+    environment.globals["duration"] = duration
+    environment.globals["emergency_text"] = emergency_text
     environment.filters["safe_html"] = Markup  # only for sanitised incident bodies
     environment.globals.update(
         state_labels=STATE_LABELS,
@@ -190,9 +229,22 @@ class StatusPage:
         def status_of(item: MaintenanceView) -> str:
             return MAINTENANCE_LABELS[maintenance_status(item, snapshot.generated_at)]
 
+        def service_links(item: Any) -> list[tuple[str, str | None]]:
+            """Each service's name and page (``None``: not on the page), in contract order;
+            empty for every service."""
+            if item.services == "*":
+                return []
+            shown: list[tuple[str, str | None]] = [
+                (view.name, f"/services/{view.id}")
+                for view in snapshot.services
+                if view.id in item.services
+            ]
+            return shown + [(key, None) for key in item.services if key not in names]
+
         return {
             "snapshot": snapshot,
             "services_of": services_of,
+            "service_links": service_links,
             "bars": bars,
             "history": history,
             "maintenance_status": status_of,
@@ -215,6 +267,35 @@ class StatusPage:
         template = self.environment.get_template("service.html")
         return Rendered.of(template.render(**self._common(snapshot), view=view).encode(), HTML)
 
+    def _not_found(self, snapshot: StatusSnapshot, what: str) -> Rendered:
+        text = self.environment.get_template("not_found.html").render(snapshot=snapshot, what=what)
+        return Rendered.of(text.encode(), HTML, status=404)
+
+    def incident(self, snapshot: StatusSnapshot, incident_id: str) -> Rendered:
+        """The page of an incident on the page (active, or resolved in the last 90 days)."""
+        found: IncidentView | None = None
+        if INCIDENT_ID.fullmatch(incident_id):
+            number = int(incident_id)
+            every = (*snapshot.active_incidents, *snapshot.recent_incidents)
+            found = next((item for item in every if item.id == number), None)
+        if found is None:
+            return self._not_found(snapshot, f"No incident {incident_id!r} on this page.")
+        template = self.environment.get_template("incident.html")
+        return Rendered.of(template.render(**self._common(snapshot), item=found).encode(), HTML)
+
+    def maintenance(self, snapshot: StatusSnapshot, maintenance_id: str) -> Rendered:
+        """The page of a maintenance window on the page (upcoming, in progress or past)."""
+        found: MaintenanceView | None = None
+        if MAINTENANCE_ID.fullmatch(maintenance_id):
+            number = int(maintenance_id)
+            every = (*snapshot.upcoming_maintenance, *snapshot.past_maintenance)
+            found = next((item for item in every if item.id == number), None)
+        if found is None:
+            what = f"No maintenance window {maintenance_id!r} on this page."
+            return self._not_found(snapshot, what)
+        template = self.environment.get_template("maintenance.html")
+        return Rendered.of(template.render(**self._common(snapshot), item=found).encode(), HTML)
+
 
 def _static_files() -> dict[str, tuple[bytes, str]]:
     folder = files("slaledger.web").joinpath("static")
@@ -228,7 +309,8 @@ def _static_files() -> dict[str, tuple[bytes, str]]:
 
 
 def status_page_router(cache: SnapshotCache, *, page_url: str = "") -> APIRouter:
-    """``GET /`` (the page), ``GET /services/{id}`` and ``GET /static/{name}``."""
+    """``GET /`` (the page), ``GET /services/{id}``, ``GET /incidents/{id}``,
+    ``GET /maintenance/{id}`` and ``GET /static/{name}``."""
     router = APIRouter(include_in_schema=False)
     page = StatusPage(page_url=page_url)
     cache.fast_route("/", page.page, HTML)
@@ -244,6 +326,22 @@ def status_page_router(cache: SnapshotCache, *, page_url: str = "") -> APIRouter
     async def service_page(request: Request, service: str) -> Response:
         return cache.response(
             request, f"service\0{service}", lambda snapshot: page.service(snapshot, service)
+        )
+
+    @router.get("/incidents/{incident_id}")
+    async def incident_page(request: Request, incident_id: str) -> Response:
+        return cache.response(
+            request,
+            f"incident\0{incident_id}",
+            lambda snapshot: page.incident(snapshot, incident_id),
+        )
+
+    @router.get("/maintenance/{maintenance_id}")
+    async def maintenance_page(request: Request, maintenance_id: str) -> Response:
+        return cache.response(
+            request,
+            f"maintenance\0{maintenance_id}",
+            lambda snapshot: page.maintenance(snapshot, maintenance_id),
         )
 
     @router.get("/static/{name}")
