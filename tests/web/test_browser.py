@@ -128,7 +128,7 @@ def test_visitor_sees_the_incident_and_its_updates(page: tuple[Page, list[str]])
 
 def test_visitor_sees_maintenance(page: tuple[Page, list[str]]) -> None:
     shown, problems = page
-    expect(shown.locator("#maintenance-3")).to_contain_text("Database upgrade · Scheduled")
+    expect(shown.locator("#maintenance-3")).to_contain_text("Database upgrade · Upcoming")
     expect(shown.locator("#maintenance-3")).to_contain_text(
         "2026-11-10 02:00 UTC to 2026-11-10 04:00 UTC · API & Search"
     )

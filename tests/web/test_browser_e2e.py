@@ -484,13 +484,13 @@ def test_visitor_sees_maintenance(site: Site, visit: Visit) -> None:
     planned, urgent = site.scheduled["id"], site.emergency["id"]
     expect(page.locator("#maintenance .maintenance")).to_have_count(2)
     scheduled = page.locator(f"#maintenance-{planned}")
-    expect(scheduled).to_contain_text("Database upgrade · Scheduled")
+    expect(scheduled).to_contain_text("Database upgrade · Upcoming")
     expect(scheduled).to_contain_text(" · Public API")
     expect(scheduled).to_contain_text(
         re.compile(r"Scheduled maintenance, announced [-\d]+ [:\d]+ UTC: excluded from uptime\.")
     )
     emergency = page.locator(f"#maintenance-{urgent}")
-    expect(emergency).to_contain_text("Edge router reboot · Scheduled")
+    expect(emergency).to_contain_text("Edge router reboot · Upcoming · emergency")
     expect(emergency).to_contain_text(" · Edge network (per PoP) at fra")
     expect(emergency).to_contain_text(
         re.compile(
@@ -503,7 +503,7 @@ def test_visitor_sees_maintenance(site: Site, visit: Visit) -> None:
     expect(page).to_have_url(f"{site.url}/maintenance/{urgent}")
     expect(page.locator("h1")).to_have_text("Edge router reboot")
     facts = page.locator(".facts dd")
-    expect(facts.nth(0)).to_have_text("Scheduled")
+    expect(facts.nth(0)).to_have_text("Upcoming · emergency")
     expect(facts.nth(1)).to_have_text(re.compile(r" to .* UTC \(30 min\)$"))
     expect(facts.nth(2)).to_have_text("Edge network (per PoP)")
     expect(facts.nth(3)).to_have_text("fra")

@@ -158,7 +158,7 @@ def test_upcoming_scheduled_maintenance_page(served: tuple[str, Snapshots]) -> N
     assert "<title>Database upgrade: Acme &lt;Cloud&gt; SLA</title>" in html
     assert main_text(html) == (
         "All maintenance Database upgrade "
-        "Status Scheduled "
+        "Status Upcoming "
         "Window 2026-11-10 02:00 UTC to 2026-11-10 04:00 UTC (2 h) "
         "Services API &amp; Search Location Every location "
         "Announced 2026-11-01 09:00 UTC "
@@ -176,7 +176,7 @@ def test_past_emergency_maintenance_page(served: tuple[str, Snapshots]) -> None:
     assert status == 200
     assert main_text(html) == (
         "All maintenance Network &amp; power work "
-        "Status Completed "
+        "Status Completed · emergency "
         "Window 2026-10-20 01:00 UTC to 2026-10-20 01:30 UTC (30 min) "
         "Services All services Location fra "
         "Announced 2026-10-19 23:00 UTC "
@@ -191,7 +191,7 @@ def test_events_file_window_has_a_negative_id(served: tuple[str, Snapshots]) -> 
     assert status == 200
     assert main_text(html) == (
         "All maintenance Rack move &lt;fra&gt; "
-        "Status Scheduled "
+        "Status Upcoming "
         "Window 2026-11-20 22:00 UTC to 2026-11-22 01:30 UTC (1 d 3 h 30 min) "
         "Services API &amp; Search, Website, gone Location Every location "
         "Announced 2026-10-01 00:00 UTC "
@@ -237,7 +237,7 @@ def test_page_links_to_the_detail_pages(served: tuple[str, Snapshots]) -> None:
         '<a class="more" href="/incidents/5">Details<span class="visually-hidden"> of '
         "API latency</span></a>"
     ) in html
-    assert '<strong><a href="/maintenance/3">Database upgrade</a></strong> · Scheduled' in html
+    assert '<strong><a href="/maintenance/3">Database upgrade</a></strong> · Upcoming' in html
     assert '<strong><a href="/maintenance/-1">Rack move &lt;fra&gt;</a></strong>' in html
     assert '<strong><a href="/maintenance/2">Network &amp; power work</a></strong>' in html
     service = fetch(url + "/services/web")[2]

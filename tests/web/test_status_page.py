@@ -79,12 +79,12 @@ def test_page_shows_status_services_incident_and_maintenance(
     assert "Ops &lt;oncall&gt;" in html
     assert '<h3 id="incident-7-title">Elevated errors on &lt;Website&gt;</h3>' in html
     assert (
-        "Database upgrade · Scheduled 2026-11-10 02:00 UTC to 2026-11-10 04:00 UTC · "
+        "Database upgrade · Upcoming 2026-11-10 02:00 UTC to 2026-11-10 04:00 UTC · "
         "API &amp; Search Scheduled maintenance, announced 2026-11-01 09:00 UTC: "
         "excluded from uptime."
     ) in text
     assert (
-        "Network &amp; power work · Completed 2026-10-20 01:00 UTC to 2026-10-20 01:30 UTC · "
+        "Network &amp; power work · Completed · emergency 2026-10-20 01:00 UTC to 2026-10-20 01:30 UTC · "
         "All services at fra Emergency maintenance (announced 2 h ahead; the contract asks "
         "for 48 h): counted as downtime."
     ) in text

@@ -195,7 +195,7 @@ class SnapshotBuilder:
             for i in self._incidents.all(active=False, limit=RECENT_INCIDENTS)
             if i.resolved is not None and i.resolved >= now - BAR_DAYS * US_PER_DAY
         ]
-        windows = [*self._maintenance.all(include_cancelled=False), *self._file_windows]
+        windows = [*self._maintenance.all(include_cancelled=True), *self._file_windows]
         upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
         past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
         pooled = {r.service: r for r in live.pooled.results}

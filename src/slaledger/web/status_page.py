@@ -61,7 +61,7 @@ INCIDENT_LABELS: dict[IncidentStatus, str] = {
     "resolved": "Resolved",
 }
 MAINTENANCE_LABELS = {
-    "scheduled": "Scheduled",
+    "scheduled": "Upcoming",
     "in-progress": "In progress",
     "completed": "Completed",
     "cancelled": "Cancelled",
@@ -227,7 +227,8 @@ class StatusPage:
             return [day_bar(day, target, titles) for day in view.days]
 
         def status_of(item: MaintenanceView) -> str:
-            return MAINTENANCE_LABELS[maintenance_status(item, snapshot.generated_at)]
+            label = MAINTENANCE_LABELS[maintenance_status(item, snapshot.generated_at)]
+            return label if item.kind == "scheduled" or item.cancelled else f"{label} · emergency"
 
         def service_links(item: Any) -> list[tuple[str, str | None]]:
             """Each service's name and page (``None``: not on the page), in contract order;
