@@ -1,7 +1,7 @@
 """The status page in a real browser: Playwright driving Debian's chromium against a real
 server. Never downloads a browser; skips when ``/usr/bin/chromium`` is missing, except under
-``CI=true``, where that is a failure. ``SLALEDGER_SCREENSHOTS=1`` writes the light and dark
-screenshots in ``docs/``."""
+``CI=true``, where that is a failure. The screenshots in ``docs/`` come from
+``test_browser_e2e.py``, against the real server."""
 
 from __future__ import annotations
 
@@ -185,13 +185,10 @@ def test_narrow_screen_shows_30_bars_without_scrolling(browser: Browser, url: st
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_screenshots(browser: Browser, url: str, scheme: Any) -> None:
+def test_light_and_dark_schemes(browser: Browser, url: str, scheme: Any) -> None:
     context = browser.new_context(viewport={"width": 1100, "height": 1400}, color_scheme=scheme)
     shown = context.new_page()
     shown.goto(url + "/")
     background: Any = shown.evaluate("getComputedStyle(document.documentElement).backgroundColor")
     assert background == ("rgb(255, 255, 255)" if scheme == "light" else "rgb(13, 17, 23)")
-    if os.environ.get("SLALEDGER_SCREENSHOTS") == "1":
-        shown.locator("#service-web .bars li").nth(86).focus()
-        shown.screenshot(path=str(DOCS / f"status-page-{scheme}.png"), full_page=False)
     context.close()

@@ -84,7 +84,8 @@ def test_page_shows_status_services_incident_and_maintenance(
         "excluded from uptime."
     ) in text
     assert (
-        "Network &amp; power work · Completed · emergency 2026-10-20 01:00 UTC to 2026-10-20 01:30 UTC · "
+        "Network &amp; power work · Completed · emergency 2026-10-20 01:00 UTC to "
+        "2026-10-20 01:30 UTC · "
         "All services at fra Emergency maintenance (announced 2 h ahead; the contract asks "
         "for 48 h): counted as downtime."
     ) in text

@@ -108,7 +108,7 @@ def test_summary(url: str) -> None:
         "monitoring_at": None,
         "resolved_at": None,
         "impact": "major",
-        "shortlink": "https://status.acme.test/#incident-7",
+        "shortlink": "https://status.acme.test/incidents/7",
         "started_at": "2026-11-03T11:50:00.000Z",
         "page_id": "acme-sla",
     }
@@ -166,7 +166,11 @@ def test_scheduled_maintenances(url: str) -> None:
     assert [(u["status"], u["body"]) for u in past["incident_updates"]] == [
         ("completed", "Maintenance completed."),
         ("in_progress", "Maintenance in progress."),
-        ("scheduled", "Network & power work (announced 2 h ahead; the contract asks for 48 h)"),
+        (
+            "scheduled",
+            "Network & power work: Emergency maintenance (announced 2 h ahead; the contract "
+            "asks for 48 h): counted as downtime.",
+        ),
     ]
     assert past["resolved_at"] == "2026-10-20T01:30:00.000Z"
     assert [c["id"] for c in past["components"]] == ["api", "web", "reports"]

@@ -38,6 +38,7 @@ from slaledger.web.badges import badges_router, truncated
 from slaledger.web.public_api import maintenance_status, public_api_router
 from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
 from slaledger.web.statuspage_api import statuspage_router
+from slaledger.web.wording import emergency_text
 
 INLINE_HISTORY_SERVICES = 25
 """Up to this many services the page shows their monthly history; beyond, it links to it."""
@@ -88,25 +89,6 @@ def duration(start: int, end: int) -> str:
     hours, minutes = divmod(rest, 60)
     units = ((days, "d"), (hours, "h"), (minutes, "min"))
     return " ".join(f"{count} {unit}" for count, unit in units if count)
-
-
-NOTICE_PREFIX = "emergency maintenance: "
-NOTICE_COUNTED = "this window counts as downtime"
-
-
-def emergency_text(reason: str) -> str:
-    """What the page says of an emergency window: ``Emergency maintenance (announced 3h
-    before its start; api needs 48h notice): counted as downtime.``
-
-    ``reason`` is the operator's notice message (``emergency maintenance: announced …; …
-    — this window counts as downtime[ for …]``) or a reason alone; the message's lead is
-    left out, and its consequence kept when it names the services it applies to."""
-    head, consequence = reason.removeprefix(NOTICE_PREFIX), NOTICE_COUNTED
-    if reason.startswith(NOTICE_PREFIX) and " — " in head:
-        head, _, consequence = head.rpartition(" — ")
-    if consequence == NOTICE_COUNTED:
-        consequence = "counted as downtime"
-    return f"Emergency maintenance ({head}): {consequence}."
 
 
 def percent(value: Fraction | None) -> str:

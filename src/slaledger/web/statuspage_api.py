@@ -30,6 +30,7 @@ from slaledger.core.publication import (
 from slaledger.core.timebase import from_instant
 from slaledger.web.public_api import maintenance_status
 from slaledger.web.snapshot_cache import JSON, Render, SnapshotCache
+from slaledger.web.wording import emergency_text
 
 ComponentStatus = Literal[
     "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"
@@ -299,7 +300,7 @@ class StatuspageDocuments:
             monitoring_at=None if monitoring is None else timestamp(monitoring),
             resolved_at=None if incident.resolved is None else timestamp(incident.resolved),
             impact=incident.impact,
-            shortlink=f"{self.url}/#incident-{key}",
+            shortlink=f"{self.url}/incidents/{key}",
             started_at=timestamp(incident.started),
             page_id=self.snapshot.contract,
             incident_updates=updates[::-1],
@@ -312,7 +313,11 @@ class StatuspageDocuments:
         if status == "cancelled":
             return None
         key = f"maintenance-{item.id}"
-        text = item.title if item.kind == "scheduled" else f"{item.title} ({item.reason})"
+        text = (
+            item.title
+            if item.kind == "scheduled"
+            else f"{item.title}: {emergency_text(item.reason)}"
+        )
         steps: list[tuple[UpdateStatus, int, str]] = [("scheduled", item.announced, text)]
         if status in ("in-progress", "completed"):
             steps.append(("in_progress", item.start, "Maintenance in progress."))
