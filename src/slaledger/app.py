@@ -221,29 +221,35 @@ class PublishOptions:
     raw_days: int = DEFAULT_RAW_DAYS
     minute_days: int = DEFAULT_MINUTE_DAYS
     every_seconds: float = 60.0
+    """How often the publisher settles the month to date and rebuilds the page."""
 
 
 def build_publishing(
-    contract: Contract, file_events: Events, engine: Engine, clock: Clock, options: PublishOptions
+    contract: Contract,
+    file_events: Events,
+    engine: Engine,
+    db_url: str,
+    clock: Clock,
+    options: PublishOptions,
 ) -> Publishing:
-    """The status page, its figures and notifications over the store at ``engine``."""
+    """The status page, its figures and notifications over the store at ``engine``: the
+    server's parts here, the publisher in a process of its own (it opens ``db_url``)."""
     # Imported here: the web stack would otherwise slow down every other command's start.
     from slaledger.notify.email_sender import EmailSender  # noqa: PLC0415
     from slaledger.notify.messages import Site  # noqa: PLC0415
     from slaledger.notify.outbox import Notifier, OutboxWorker  # noqa: PLC0415
     from slaledger.notify.webhook_sender import WebhookSender, WebhookSettings  # noqa: PLC0415
-    from slaledger.status.publisher import Publisher  # noqa: PLC0415
+    from slaledger.status.publisher_process import (  # noqa: PLC0415
+        PublisherConfig,
+        PublisherProcess,
+    )
     from slaledger.store.audit_log import AuditLog  # noqa: PLC0415
-    from slaledger.store.figure_store import FigureStore  # noqa: PLC0415
     from slaledger.store.incident_store import IncidentStore  # noqa: PLC0415
     from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
-    from slaledger.store.minute_tier import MinuteTier  # noqa: PLC0415
-    from slaledger.store.statements import StatementStore  # noqa: PLC0415
     from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
     from slaledger.web.app import Publication  # noqa: PLC0415
     from slaledger.web.server import Publishing  # noqa: PLC0415
 
-    stores = Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
     incidents = IncidentStore(engine, contract)
     maintenance = MaintenanceStore(engine, contract)
     subscribers = SubscriberStore(engine)
@@ -255,17 +261,16 @@ def build_publishing(
         webhooks=WebhookSender(WebhookSettings(allow_private=options.allow_private_webhooks)),
     )
     notifier = Notifier(subscribers, site, clock, wake=worker.wake)
-    publisher = Publisher(
+    config = PublisherConfig(
         contract,
         file_events,
-        stores,
-        incidents,
-        maintenance,
-        FigureStore(engine, contract.contract),
-        on_change=notifier.on_change,
-        raw_days=options.raw_days,
-        minute_days=options.minute_days,
+        db_url,
+        site.base_url,
+        options.raw_days,
+        options.minute_days,
+        options.every_seconds,
     )
+    publisher = PublisherProcess(config, events=maintenance.events)
     publication = Publication(
         snapshots=publisher.latest,
         incidents=incidents,
@@ -276,4 +281,4 @@ def build_publishing(
         wake=worker.wake,
         public_url=site.base_url,
     )
-    return Publishing(publisher, publication, worker, notifier, options.every_seconds)
+    return Publishing(publisher, publication, worker, notifier)

@@ -141,7 +141,7 @@ def command(
         options = PublishOptions(
             url, smtp, allow_private_webhooks, raw_days, minute_days, every_seconds=refresh_seconds
         )
-        return build_publishing(loaded, windows, engine, wall_clock, options)
+        return build_publishing(loaded, windows, engine, db, wall_clock, options)
 
     def announce(listening: Listening) -> None:
         shown_db = make_url(db).render_as_string(hide_password=True)

@@ -25,7 +25,7 @@ from slaledger.core.events import Events
 from slaledger.core.figures import minute_availability, ratio_availability
 from slaledger.core.periods import Period, calendar_month
 from slaledger.core.report import Report
-from slaledger.core.settle import settle_classified
+from slaledger.core.settle import TRAILING_DAYS, settle_classified
 from slaledger.core.timebase import US_PER_DAY, from_instant
 from slaledger.errors import UserError
 from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
@@ -58,6 +58,12 @@ def months_between(first: Month, last: Month) -> Iterator[Month]:
     while month <= last:
         yield month
         month = next_month(month)
+
+
+def lookback(contract: Contract) -> int:
+    """How far before a month its settlement reads: a trailing window's 30 days, if any."""
+    trailing = any(s.window == "trailing-30d" for s in contract.services.values())
+    return TRAILING_DAYS * US_PER_DAY if trailing else 0
 
 
 def variants(contract: Contract) -> tuple[Contract, Contract]:
@@ -124,7 +130,7 @@ class FiguresJob:
     statement_grace: int = US_PER_DAY
     """How long after a month ends its statement is issued (late agent batches get in)."""
     bar_days: int = 90
-    budget: int = 12
+    budget: int = 4
     """Periods settled per run at most."""
     _events_seen: str | None = field(default=None, init=False)
     _stale: set[str] = field(default_factory=set, init=False)
@@ -152,7 +158,7 @@ class FiguresJob:
         label = month_text(month)
         events = self.events()
         span = calendar_month(*month, self.contract.zone)
-        data = self._classified(span.start - 30 * US_PER_DAY, span.end)
+        data = self._classified(span.start - lookback(self.contract), span.end)
         figures = self._variant_figures(data, events, month, label, None)
         if now < span.end + self.statement_grace:
             return figures

@@ -1,6 +1,11 @@
-"""Once a minute, in order: the windows in force, automatic incidents, figures, retention
-(once a day) and a new status snapshot. Time is passed in; the server calls :meth:`tick`
-from a worker thread and hands :attr:`snapshot` to the public surfaces."""
+"""What keeps the public view current. Time is passed in.
+
+- :meth:`Publisher.tick`, once a minute: the windows in force, automatic incidents, and a
+  new status snapshot (the month to date settled again).
+- :meth:`Publisher.maintain`, beside it: figures of closed days and months (issuing
+  statements), and retention once a day; slow when catching up on years of history, so it
+  never holds up a snapshot.
+"""
 
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ class Publisher:
         )
         self._retained_day: int | None = None
         self._lock = threading.Lock()
+        self._maintenance_lock = threading.Lock()
         self.snapshot: StatusSnapshot | None = None
         """The latest snapshot; ``None`` until the first :meth:`tick`."""
 
@@ -71,7 +77,14 @@ class Publisher:
             ):
                 log.info("automatic incident #%d: %s (%s)", view.id, view.title, view.status)
                 self._on_change(view)
-            self.figures_job.run(now)
+            self.snapshot = self.builder.build(now, live)
+            return self.snapshot
+
+    def maintain(self, now: int) -> int:
+        """Figures due (a few periods at a time) and, once a day, retention; returns how many
+        figures were written (0: nothing was due)."""
+        with self._maintenance_lock:
+            written = self.figures_job.run(now)
             if self._retained_day != now // US_PER_DAY:
                 outcome = retain(
                     self._stores,
@@ -87,8 +100,7 @@ class Publisher:
                         outcome.days_rolled_up,
                         outcome.minute_rows_pruned,
                     )
-            self.snapshot = self.builder.build(now, live)
-            return self.snapshot
+            return written
 
     def latest(self) -> StatusSnapshot:
         """The latest snapshot (built on first use)."""

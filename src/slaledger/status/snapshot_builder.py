@@ -30,7 +30,7 @@ from slaledger.core.report import Report, Result
 from slaledger.core.settle import settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
-from slaledger.status.figures_job import day_text, month_of, month_text, variants
+from slaledger.status.figures_job import day_text, lookback, month_of, month_text, variants
 from slaledger.store.figure_store import Figure, FigureStore
 
 BAR_DAYS = 90
@@ -154,15 +154,26 @@ class SnapshotBuilder:
         month = month_of(now, contract)
         span = calendar_month(*month, contract.zone)
         today = Period(now // US_PER_DAY * US_PER_DAY, now // US_PER_DAY * US_PER_DAY + US_PER_DAY)
-        start = min(span.start - 30 * US_PER_DAY, today.start) - LOAD_MARGIN
+        start = min(span.start - lookback(contract), today.start) - LOAD_MARGIN
         data = load_classified(self._stores, contract, start, max(span.end, today.end))
         pooled, by_location = variants(contract)
         events = self._events
+        settled: dict[bool, Report] = {}
+        for per_location, variant in ((False, pooled), (True, by_location)):
+            settled[per_location] = settle_classified(
+                variant, data, events, month, at=now, known_until=now
+            )
+        modes = {s.per_location for s in contract.services.values()}
+        own = (
+            settled[modes.pop()]  # every service pooled, or every one per location
+            if len(modes) == 1
+            else settle_classified(contract, data, events, month, at=now, known_until=now)
+        )
         return LiveMonth(
             now,
-            settle_classified(contract, data, events, month, at=now, known_until=now),
-            settle_classified(pooled, data, events, month, at=now, known_until=now),
-            settle_classified(by_location, data, events, month, at=now, known_until=now),
+            own,
+            settled[False],
+            settled[True],
             settle_classified(pooled, data, events, month, known_until=now, period=today),
         )
 

@@ -28,7 +28,7 @@ from slaledger.errors import Problem, UsageError
 from slaledger.notify.outbox import Notifier, OutboxWorker
 from slaledger.probes.result import ProbeResult
 from slaledger.probes.scheduler import ScheduledCheck, Scheduler, checks_for_location
-from slaledger.status.publisher import Publisher
+from slaledger.status.publisher_process import PublisherProcess
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
 from slaledger.web.app import Clock, Ingestor, Publication, create_app
@@ -53,14 +53,13 @@ class Listening:
 
 @dataclass(frozen=True)
 class Publishing:
-    """The status page's moving parts: the publisher ticks every ``every_seconds``, the
-    outbox worker sends notifications."""
+    """The status page's moving parts: the publisher process sends a new snapshot every
+    minute, the outbox worker sends notifications."""
 
-    publisher: Publisher
+    publisher: PublisherProcess
     publication: Publication
     worker: OutboxWorker
     notifier: Notifier
-    every_seconds: float = 60.0
 
 
 class _Server(uvicorn.Server):
@@ -156,8 +155,6 @@ def serve(
         if publishing is None:
             app = create_app(contract, events, store, tokens, clock, ingestor=ingestor)
         else:
-            # The first snapshot is built before the first request can ask for it.
-            publishing.notifier.catch_up(publishing.publisher.tick(clock()))
             app = create_app(
                 contract,
                 publishing.publisher.events,
@@ -167,12 +164,19 @@ def serve(
                 ingestor=ingestor,
                 publication=publishing.publication,
             )
+            cache: SnapshotCache = app.state.public
+            publishing.publisher.on_snapshot = lambda _snapshot: cache.warm()
+            # The first snapshot is built before the first request can ask for it.
+            publishing.notifier.catch_up(publishing.publisher.start())
+            cache.warm()
         checks = checks_for_location(contract.services, location) if probes else None
         announce(Listening(url_of(sock), None if checks is None else len(checks)))
         asyncio.run(
             _main(app, sock, ingestor, checks, location, clock, compact_seconds, publishing)
         )
     finally:
+        if publishing is not None:
+            publishing.publisher.stop()
         sock.close()
 
 
@@ -215,10 +219,6 @@ async def _main(
         tasks.append(asyncio.create_task(scheduler.run(), name="agent"))
     tasks.append(asyncio.create_task(_compact(ingestor, compact_seconds, stopping), name="compact"))
     if publishing is not None:
-        cache = getattr(app.state, "public", None)
-        tasks.append(
-            asyncio.create_task(_publish(publishing, clock, cache, stopping), name="publish")
-        )
         tasks.append(asyncio.create_task(publishing.worker.run(stopping), name="outbox"))
     try:
         # Until a signal, or until a part ends on its own (which only an error makes it do).
@@ -250,20 +250,3 @@ async def _compact(ingestor: Ingestor, every: float, stopping: asyncio.Event) ->
             log.exception("compaction failed; trying again in %.0f s", every)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), every)
-
-
-async def _publish(
-    publishing: Publishing, clock: Clock, cache: SnapshotCache | None, stopping: asyncio.Event
-) -> None:
-    """A new snapshot every ``every_seconds`` (the first one was built at start)."""
-    while not stopping.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), publishing.every_seconds)
-        if stopping.is_set():
-            return
-        try:
-            await asyncio.to_thread(publishing.publisher.tick, clock())
-            if cache is not None:  # render the new snapshot before a visitor asks for it
-                await asyncio.to_thread(cache.warm)
-        except Exception:
-            log.exception("publishing failed; trying again in %.0f s", publishing.every_seconds)

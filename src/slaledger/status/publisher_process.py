@@ -1,0 +1,210 @@
+"""The publisher in a process of its own.
+
+Settling the month to date for a thousand services takes tens of CPU-seconds a minute, in
+numpy and Python code that holds the interpreter lock; run in the server's process it would
+stall the page for seconds at a time. In a child process it uses the other core and sends
+each new :class:`StatusSnapshot` back through a pipe; the server swaps it in and serves
+cached bytes, never waiting on a settlement.
+
+The child runs two loops: :meth:`Publisher.tick` every ``every_seconds`` (automatic
+incidents and the snapshot) and :meth:`Publisher.maintain` beside it (figures, statements,
+retention), so catching up on years of history never delays a snapshot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from slaledger.core.contract import Contract
+from slaledger.core.events import Events, merge_events
+from slaledger.core.publication import StatusSnapshot
+from slaledger.ledger import Stores
+from slaledger.notify.messages import Site
+from slaledger.notify.outbox import Notifier
+from slaledger.status.publisher import Publisher
+from slaledger.store.database import connect
+from slaledger.store.figure_store import FigureStore
+from slaledger.store.incident_store import IncidentStore
+from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.minute_tier import MinuteTier
+from slaledger.store.observation_store import ObservationStore
+from slaledger.store.statements import StatementStore
+from slaledger.store.subscriber_store import SubscriberStore
+
+log = logging.getLogger("slaledger.publisher")
+
+FIRST_SNAPSHOT_SECONDS = 900.0
+"""How long the server waits for the first snapshot (a large store's first settlement)."""
+RESTART_SECONDS = 5.0
+_STOP = "stop"
+
+
+def wall_clock() -> int:
+    return time.time_ns() // 1000
+
+
+@dataclass(frozen=True)
+class PublisherConfig:
+    """Everything the child needs, picklable: it opens its own database connections."""
+
+    contract: Contract
+    file_events: Events
+    db_url: str
+    public_url: str
+    raw_days: int
+    minute_days: int
+    every_seconds: float = 60.0
+
+
+def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publisher:
+    engine = connect(config.db_url)
+    contract = config.contract
+    notifier = Notifier(SubscriberStore(engine), Site.of(contract, config.public_url), clock)
+    return Publisher(
+        contract,
+        config.file_events,
+        Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine)),
+        IncidentStore(engine, contract),
+        MaintenanceStore(engine, contract),
+        FigureStore(engine, contract.contract),
+        on_change=notifier.on_change,
+        raw_days=config.raw_days,
+        minute_days=config.minute_days,
+    )
+
+
+def _child(config: PublisherConfig, pipe: Connection) -> None:
+    """The child's main: tick and send snapshots until the parent says stop (or goes away)."""
+    # The server stops this process itself, after its own shutdown (Ctrl-C and a SIGTERM
+    # sent to the whole process group reach us too); if the server dies, the pipe ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    publisher = build_publisher(config, wall_clock)
+    stopping = threading.Event()
+
+    def maintain() -> None:
+        while not stopping.is_set():
+            try:
+                written = publisher.maintain(wall_clock())
+            except Exception:
+                log.exception("figures and retention failed; trying again later")
+                written = 0
+            if not written:
+                stopping.wait(config.every_seconds)
+
+    threading.Thread(target=maintain, name="maintain", daemon=True).start()
+    try:
+        while True:
+            started = time.monotonic()
+            try:
+                pipe.send(publisher.tick(wall_clock()))
+            except (BrokenPipeError, EOFError):
+                return
+            except Exception:
+                log.exception("building the snapshot failed; trying again")
+            wait = max(0.0, config.every_seconds - (time.monotonic() - started))
+            if pipe.poll(wait):
+                return  # the only message the parent sends is stop
+    finally:
+        stopping.set()
+
+
+class PublisherProcess:
+    """The server's side: starts the child, keeps the latest snapshot, restarts a child that
+    died, stops it on shutdown. ``on_snapshot`` runs on each new snapshot (warm the page
+    cache, say), in the receiving thread."""
+
+    def __init__(
+        self,
+        config: PublisherConfig,
+        events: Callable[[], Events] | None = None,
+        on_snapshot: Callable[[StatusSnapshot], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.on_snapshot = on_snapshot
+        self._events = events
+        self._context = multiprocessing.get_context("spawn")
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._pipe: Connection | None = None
+        self._snapshot: StatusSnapshot | None = None
+        self._stopping = threading.Event()
+        self._receiver: threading.Thread | None = None
+
+    def events(self) -> Events:
+        """The windows in force: the events file's and the operators' (read here, in the
+        server's process, for the live figures)."""
+        stored = Events() if self._events is None else self._events()
+        return merge_events(self.config.file_events, stored)
+
+    def latest(self) -> StatusSnapshot:
+        if self._snapshot is None:
+            raise RuntimeError("no snapshot yet")
+        return self._snapshot
+
+    def _spawn(self) -> Connection:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_child, args=(self.config, theirs), name="slaledger-publisher", daemon=True
+        )
+        process.start()
+        theirs.close()
+        self._process, self._pipe = process, ours
+        return ours
+
+    def start(self, timeout: float = FIRST_SNAPSHOT_SECONDS) -> StatusSnapshot:
+        """Start the child and wait for its first snapshot."""
+        pipe = self._spawn()
+        if not pipe.poll(timeout):
+            self.stop()
+            raise RuntimeError(f"the publisher built no snapshot within {timeout:.0f} s")
+        first: StatusSnapshot = pipe.recv()
+        self._snapshot = first
+        self._receiver = threading.Thread(target=self._receive, name="snapshots", daemon=True)
+        self._receiver.start()
+        return first
+
+    def _receive(self) -> None:
+        while not self._stopping.is_set():
+            pipe = self._pipe
+            assert pipe is not None
+            try:
+                snapshot: StatusSnapshot = pipe.recv()
+            except (EOFError, OSError):
+                if self._stopping.wait(1.0):  # the server is shutting down
+                    return
+                log.error("the publisher process ended; starting it again")
+                time.sleep(RESTART_SECONDS)
+                if not self._stopping.is_set():
+                    self._spawn()
+                continue
+            self._snapshot = snapshot
+            if self.on_snapshot is not None:
+                try:
+                    self.on_snapshot(snapshot)
+                except Exception:
+                    log.exception("handling a new snapshot failed")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        pipe, process = self._pipe, self._process
+        if pipe is not None:
+            with contextlib.suppress(BrokenPipeError, OSError):
+                pipe.send(_STOP)
+        if process is not None:
+            process.join(timeout)
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
+        if pipe is not None:
+            pipe.close()
