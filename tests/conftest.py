@@ -44,6 +44,15 @@ def contracts() -> Path:
     return CONTRACTS
 
 
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo's month for the three seed contracts (``slaledger demo``), written once."""
+    out = tmp_path_factory.mktemp("demo")
+    run = _run_cli("demo", "--out", out)
+    assert run.code == 0, run.err
+    return out
+
+
 # Stores: every store test runs against a real SQLite file and a real PostgreSQL schema.
 # PostgreSQL is found at SLALEDGER_TEST_PG (default 127.0.0.1:5432, database test). On a laptop
 # without it those tests are skipped with a message; under CI (CI=true) they fail.

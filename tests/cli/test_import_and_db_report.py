@@ -13,17 +13,6 @@ from conftest import Run
 HEADER = "timestamp,service,location,status,error,latency_ms,retry_after\n"
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's month for the three seed contracts, written once for this module."""
-    from conftest import _run_cli
-
-    out = tmp_path_factory.mktemp("demo")
-    run = _run_cli("demo", "--out", out)
-    assert run.code == 0, run.err
-    return out
-
-
 @pytest.mark.parametrize("contract", ["heft-io", "itstabyl", "hosting-pop"])
 def test_db_report_equals_file_report_to_the_last_field(
     run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str, contract: str

@@ -14,16 +14,6 @@ AFTER_RETENTION = "2028-01-01T00:00:00Z"
 """Far enough after October 2026 that 400 days of raw retention have passed."""
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import _run_cli
-
-    out = tmp_path_factory.mktemp("demo")
-    run = _run_cli("demo", "--out", out)
-    assert run.code == 0, run.err
-    return out
-
-
 @pytest.mark.parametrize("contract", ["heft-io", "itstabyl", "hosting-pop"])
 def test_a_month_settles_the_same_after_raw_data_is_pruned(
     run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str, contract: str

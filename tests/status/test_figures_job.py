@@ -25,15 +25,6 @@ def instant(text: str) -> int:
     return to_instant(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from conftest import _run_cli
-
-    out = tmp_path_factory.mktemp("demo")
-    assert _run_cli("demo", "--out", out).code == 0
-    return out
-
-
 def _run_until_done(job: FiguresJob, now: int) -> int:
     rounds = 0
     while job.due(now):

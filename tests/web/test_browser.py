@@ -5,36 +5,21 @@ server. Never downloads a browser; skips when ``/usr/bin/chromium`` is missing, 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from api_server import serving
+from browsing import require_chromium
 from snapshots import Snapshots, public_app, status_snapshot
 
-CHROMIUM = Path("/usr/bin/chromium")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(
-        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from browsing import launched, watched_page  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -45,28 +30,14 @@ def url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    with launched() as opened:
+        yield opened
 
 
 @pytest.fixture
 def page(browser: Browser, url: str) -> Iterator[tuple[Page, list[str]]]:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{message.type}: {message.text}")
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    opened.goto(url + "/")
-    yield opened, problems
-    context.close()
+    with watched_page(browser, url + "/") as watched:
+        yield watched
 
 
 def test_visitor_sees_services_with_90_bars_each(page: tuple[Page, list[str]]) -> None:

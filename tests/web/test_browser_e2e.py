@@ -37,42 +37,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import require_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 CONTRACT = REPO / "examples" / "contracts" / "live-demo.yaml"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DAYS_IMPORTED = 7
 """Six closed days and today up to the import."""
 SUBSCRIBER = "visitor@example.test"
 RUNBOOK = "https://example.com/runbook"
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(
-        f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import SMTP, Envelope, Session  # noqa: E402
-from playwright.sync_api import (  # noqa: E402
-    Browser,
-    ConsoleMessage,
-    Page,
-    expect,
-    sync_playwright,
-)
+from browsing import launched, watched_page  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -362,10 +342,8 @@ def wait_for_snapshot(site: Site) -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
+    with launched() as opened:
+        yield opened
 
 
 @dataclass
@@ -378,20 +356,8 @@ class Visit:
 def visit(browser: Browser, site: Site) -> Iterator[Visit]:
     """A fresh browser context on the page, recording console errors and warnings, page
     errors and failed requests."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{message.type}: {message.text} ({message.location['url']})")
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    opened.goto(site.url + "/")
-    yield Visit(opened, problems)
-    context.close()
+    with watched_page(browser, site.url + "/") as (page, problems):
+        yield Visit(page, problems)
 
 
 def test_visitor_sees_services_and_their_bars(site: Site, visit: Visit) -> None:

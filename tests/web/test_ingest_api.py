@@ -209,7 +209,7 @@ BAD_BODIES: list[tuple[Any, str]] = [
         "location: expected a location name of letters, digits, '.', '_' or '-', got 'fra west'",
     ),
     (b'{"batch_id": ', "body: not valid JSON (EOF while parsing a value at line 1 column 13)"),
-    (b"[]", "body: input should be an object, got []"),
+    (b"[]", "body: expected a JSON object"),
 ]
 
 

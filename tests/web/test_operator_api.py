@@ -297,7 +297,11 @@ def test_maintenance_says_when_it_is_emergency_and_can_be_cancelled(ops: Ops) ->
             "started: input should have timezone info, got '2026-10-09T12:30:00'",
         ),
         ("/incidents", {**OPEN, "colour": "red"}, "colour: unknown field"),
-        ("/incidents", b"{nope", "body: not valid JSON"),
+        (
+            "/incidents",
+            b"{nope",
+            "body: not valid JSON (key must be a string at line 1 column 2)",
+        ),
         ("/incidents", [1], "body: expected a JSON object"),
         (
             "/incidents/1/updates",

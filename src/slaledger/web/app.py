@@ -47,6 +47,7 @@ from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.observation_store import IngestResult, ObservationStore
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenStore
+from slaledger.web.field_errors import field_error
 from slaledger.web.operator_api import operator_router
 from slaledger.web.status_page import mount_public_web
 from slaledger.web.subscriptions import subscriptions_router
@@ -101,24 +102,10 @@ class ApiError(Exception):
         self.headers = headers
 
 
-def _field_error(error: ValidationError) -> str:
-    """The first problem of ``error`` in one line, naming its field (``results.3.error``)."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    kind = first["type"]
-    if kind == "missing":
-        return f"{where}: required"
-    if kind == "json_invalid":
-        return f"body: not valid JSON ({first.get('ctx', {}).get('error', first['msg'])})"
-    if kind == "string_pattern_mismatch" and where == "batch_id":
-        message = "expected 32 lowercase hex digits (a UUID4 hex)"
-    elif kind == "string_pattern_mismatch" and where == "location":
-        message = "expected a location name of letters, digits, '.', '_' or '-'"
-    else:
-        message = first["msg"][0].lower() + first["msg"][1:]
-    shown = repr(first["input"])
-    shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    return f"{where}: {message}, got {shown}"
+_PATTERNS = {
+    "batch_id": "expected 32 lowercase hex digits (a UUID4 hex)",
+    "location": "expected a location name of letters, digits, '.', '_' or '-'",
+}
 
 
 # --- Ingest --------------------------------------------------------------------------------
@@ -343,7 +330,7 @@ def create_app(
         try:
             body = IngestBody.model_validate_json(raw)
         except ValidationError as error:
-            raise ApiError(422, _field_error(error)) from None
+            raise ApiError(422, field_error(error, _PATTERNS)) from None
         results = probe_results(body, contract)
         try:
             outcome = await run_in_threadpool(

@@ -45,6 +45,7 @@ from slaledger.store.audit_log import (
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore, notice_for
 from slaledger.store.tokens import TokenStore
+from slaledger.web.field_errors import field_error
 
 log = logging.getLogger("slaledger.web.operator")
 
@@ -168,25 +169,6 @@ class _RefusedError(Exception):
         self.message = message
 
 
-def _field_error(error: ValidationError) -> str:
-    """The first problem in one line, naming its field."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    kind = first["type"]
-    if kind == "missing":
-        return f"{where}: required"
-    if kind == "json_invalid":
-        return "body: not valid JSON"
-    if kind == "extra_forbidden":
-        return f"{where}: unknown field"
-    if kind == "model_type":
-        return "body: expected a JSON object"
-    message = first["msg"][0].lower() + first["msg"][1:]
-    shown = repr(first["input"])
-    shown = shown if len(shown) <= 80 else shown[:77] + "..."
-    return f"{where}: {message}, got {shown}"
-
-
 async def _parse(request: Request, model: type[B]) -> B:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
@@ -194,7 +176,7 @@ async def _parse(request: Request, model: type[B]) -> B:
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as error:
-        raise _RefusedError(422, _field_error(error)) from None
+        raise _RefusedError(422, field_error(error)) from None
 
 
 def _id(text: str, what: str) -> int:
