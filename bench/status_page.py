@@ -33,13 +33,13 @@ past months, figures per month and per day for 90 days, service-wide and per loc
 production the once-a-minute tick does this 12 periods at a time over its first minutes. The
 server process (uvicorn on 127.0.0.1, one worker, no access log, pinned to CPU 0) runs
 ``build_publishing`` and ``slaledger.web.server.serve`` as ``slaledger serve --no-probes``
-does, with a clock starting at "now": it times a first ``Publisher.tick`` and the second one
-``serve`` makes before it listens, then ticks in a background thread every
-``--every`` seconds (60, as in production) while ``wrk`` (``apt-get install wrk``,
-keep-alive connections, pinned to CPU 1) loads ``/`` and ``/api/v2/summary.json``, each with
-``Accept-Encoding: gzip`` and without. The table counts the background ticks that ran during
-each load run (after each tick the page is rendered again, which its time leaves out);
-``--every 1`` keeps the publisher busy all along, the worst case.
+does, with a clock starting at "now". Its publisher process (inheriting CPU 0, the worst
+case: in production it has the other core) builds the first snapshot before the server
+listens and a new one every ``--every`` seconds (60, as in production), logging how long
+each took, while ``wrk`` (``apt-get install wrk``, keep-alive connections, pinned to CPU 1)
+loads ``/`` and ``/api/v2/summary.json``, each with ``Accept-Encoding: gzip`` and without.
+The table counts the snapshots built during each load run (after each one the server renders
+the page again); ``--every 1`` keeps the publisher busy all along.
 
 Building the store is dominated by the figures backfill (each past month settles two months
 of data three times): about 3 minutes at 100 services, so expect about half an hour at
@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import argparse
 import gzip as gzip_codec
-import json
 import logging
 import os
 import re
@@ -116,15 +115,20 @@ def serve_fabricated(port: int, fast_path: bool) -> None:
     )
 
 
-def serve_store(port: int, url: str, services: int, every: float, ticks: Path) -> None:
-    """``slaledger serve --no-probes`` over the store at ``url``, with timed ticks."""
+def serve_store(port: int, url: str, services: int, every: float) -> None:
+    """``slaledger serve --no-probes`` over the store at ``url``, its clock starting at
+    :data:`NOW`; the publisher process logs each snapshot's build time."""
+    from dataclasses import replace
+
     from slaledger.app import PublishOptions, build_publishing
     from slaledger.core.events import Events
-    from slaledger.core.publication import StatusSnapshot
     from slaledger.store.tokens import TokenStore
     from slaledger.web.server import Listening, serve
 
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(
+        level=logging.INFO, format="%(created).3f %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("slaledger.publisher").setLevel(logging.INFO)
     contract = bench_contract(services)
     engine = connect(url)
     started = time.monotonic()
@@ -133,34 +137,8 @@ def serve_store(port: int, url: str, services: int, every: float, ticks: Path) -
         return NOW + int((time.monotonic() - started) * 1e6)
 
     options = PublishOptions(f"http://127.0.0.1:{port}", every_seconds=every)
-    publishing = build_publishing(contract, Events(), engine, clock, options)
-    publisher = publishing.publisher
-    tick = publisher.tick
-    count = 0
-
-    def timed(now: int) -> StatusSnapshot:
-        nonlocal count
-        count += 1
-        wall, began = time.time(), time.perf_counter()
-        snapshot = tick(now)
-        seconds = time.perf_counter() - began
-        kind = {1: "first", 2: "second"}.get(count, "background")
-        with ticks.open("a") as out:
-            out.write(json.dumps({"kind": kind, "start": wall, "seconds": seconds}) + "\n")
-        if count <= 2:
-            first = snapshot.services[0]
-            print(
-                f"  {kind} tick: {seconds:.2f} s; snapshot of {len(snapshot.services)} "
-                f"services, {len(first.days)} days, {len(first.months)} months and "
-                f"{len(first.locations)} locations x "
-                f"{len(next(iter(first.locations.values()), ()))} months each",
-                file=sys.stderr,
-                flush=True,
-            )
-        return snapshot
-
-    publisher.tick = timed  # type: ignore[method-assign]
-    timed(clock())  # the first tick; serve() makes the second before it listens
+    publishing = build_publishing(contract, Events(), engine, url, clock, options)
+    publishing.publisher.config = replace(publishing.publisher.config, clock_start=NOW)
 
     def announce(listening: Listening) -> None:
         print(f"  listening on {listening.url}", file=sys.stderr, flush=True)
@@ -303,7 +281,7 @@ def run_fabricated(seconds: int, connections: int, port: int) -> tuple[bool, lis
 def run_store(
     options: argparse.Namespace, url: str, label: str, folder: Path
 ) -> tuple[bool, list[str]]:
-    ticks = folder / "ticks.jsonl"
+    ticks = folder / "server.log"
     ticks.unlink(missing_ok=True)
     script = [
         sys.executable,
@@ -316,11 +294,13 @@ def run_store(
         str(options.services),
         "--every",
         str(options.every),
-        "--ticks",
-        str(ticks),
     ]
-    print(f"server (CPU 0): build_publishing + serve, ticks every {options.every:.0f} s")
-    server = subprocess.Popen(_pinned(0, script))
+    print(
+        f"server (CPU 0) and its publisher process (CPU 0 too, the worst case): "
+        f"build_publishing + serve, snapshots every {options.every:.0f} s"
+    )
+    log = ticks.open("wb")
+    server = subprocess.Popen(_pinned(0, script), stderr=log)
     try:
         address = f"http://127.0.0.1:{options.port}"
         _wait(address, server, 1800)
@@ -335,8 +315,18 @@ def run_store(
         met, runs = _load(label, address, options.seconds, options.connections)
     finally:
         _stop(server)
-    records = [json.loads(line) for line in ticks.read_text().splitlines()]
-    background = [r for r in records if r["kind"] == "background"]
+        log.close()
+    records = [
+        {
+            "start": float(line.split()[0]) - float(line.split(" built in ")[1].split()[0]),
+            "seconds": float(line.split(" built in ")[1].split()[0]),
+        }
+        for line in ticks.read_text(errors="replace").splitlines()
+        if " built in " in line
+    ]
+    for kind, record in zip(("first", "second"), records, strict=False):
+        print(f"  {kind} snapshot: {record['seconds']:.2f} s (in the publisher process)")
+    background = records[1:]
     if background:
         seconds = [r["seconds"] for r in background]
         print(
@@ -413,14 +403,13 @@ def main() -> None:
     parser.add_argument("--fabricated", action="store_true", help="a fabricated snapshot")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
-    parser.add_argument("--ticks", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-fast-path", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve and options.fabricated:
         serve_fabricated(options.serve, not options.no_fast_path)
         return
     if options.serve:
-        serve_store(options.serve, options.url, options.services, options.every, options.ticks)
+        serve_store(options.serve, options.url, options.services, options.every)
         return
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")

@@ -165,8 +165,8 @@ def _step(what: str) -> Iterator[None]:
 
 def build_store(url: str, services: int) -> None:
     """A year of history at ``url`` (see the module's docstring), and its figures."""
-    from slaledger.app import PublishOptions, build_publishing
     from slaledger.core.events import Events
+    from slaledger.status.publisher_process import PublisherConfig, build_publisher
 
     contract = bench_contract(services)
     engine = connect(url)
@@ -187,12 +187,12 @@ def build_store(url: str, services: int) -> None:
     with _step(f"minute runs: {len(tier_days)} days x {series:,} series"):
         size = write_minute_tier(engine, contract, tier_days, services)
     print(f"  minute runs: {size / 2**20:,.0f} MiB ({size / len(tier_days) / series:,.0f} B/row)")
-    publishing = build_publishing(
-        contract, Events(), engine, lambda: NOW, PublishOptions("http://127.0.0.1")
+    publisher = build_publisher(
+        PublisherConfig(contract, Events(), url, "http://127.0.0.1", 400, 1827), lambda: NOW
     )
-    job = publishing.publisher.figures_job
+    job = publisher.figures_job
     due = len(job.due(NOW))
-    with _step(f"figures backfill by FiguresJob: {due} periods (12 a tick in production)"):
+    with _step(f"figures backfill by FiguresJob: {due} periods (the publisher's maintenance loop)"):
         for _ in range(due // job.budget + 3):
             if not job.due(NOW):
                 break

@@ -62,6 +62,9 @@ class PublisherConfig:
     raw_days: int
     minute_days: int
     every_seconds: float = 60.0
+    clock_start: int | None = None
+    """Replay: the child's clock starts at this instant instead of now (benchmarks over a
+    store recorded as of a fixed date)."""
 
 
 def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publisher:
@@ -90,13 +93,20 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    publisher = build_publisher(config, wall_clock)
+    clock = wall_clock
+    if config.clock_start is not None:
+        offset = config.clock_start - wall_clock()
+
+        def clock() -> int:
+            return wall_clock() + offset
+
+    publisher = build_publisher(config, clock)
     stopping = threading.Event()
 
     def maintain() -> None:
         while not stopping.is_set():
             try:
-                written = publisher.maintain(wall_clock())
+                written = publisher.maintain(clock())
             except Exception:
                 log.exception("figures and retention failed; trying again later")
                 written = 0
@@ -108,7 +118,15 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
         while True:
             started = time.monotonic()
             try:
-                pipe.send(publisher.tick(wall_clock()))
+                snapshot = publisher.tick(clock())
+                built = time.monotonic() - started
+                pipe.send(snapshot)
+                log.info(
+                    "snapshot of %d services built in %.2f s, sent in %.2f s",
+                    len(snapshot.services),
+                    built,
+                    time.monotonic() - started - built,
+                )
             except (BrokenPipeError, EOFError):
                 return
             except Exception:

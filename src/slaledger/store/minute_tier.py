@@ -171,9 +171,17 @@ class MinuteTier:
             if current != dict(sizes):
                 return False
             fresh: list[dict[str, object]] = []
+            service_ids, location_ids = ids.service_id, ids.location_id
             key = runs.service.astype(np.int64) * max(len(runs.locations), 1) + runs.location
-            for group in np.unique(key).tolist():
-                rows = np.flatnonzero(key == group)
+            # Runs come grouped by (service, location) in time order (collapse_runs); one
+            # stable sort makes sure of it, then each group is one slice.
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            bounds = np.flatnonzero(np.diff(key)) + 1
+            for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), key.size], strict=True):
+                rows = order[lo:hi]
+                if rows.size == 0:
+                    continue
                 service = runs.services[int(runs.service[rows[0]])]
                 location = runs.locations[int(runs.location[rows[0]])]
                 part = DayRuns(
@@ -181,8 +189,8 @@ class MinuteTier:
                 )
                 fresh.append(
                     {
-                        "service_id": ids.service_id[service],
-                        "location_id": ids.location_id[location],
+                        "service_id": service_ids[service],
+                        "location_id": location_ids[location],
                         "day": day,
                         "rows": len(part),
                         "outcomes": fingerprints[service],
