@@ -71,6 +71,9 @@ class Classified:
     def concat(cls, parts: Sequence[Classified]) -> Classified:
         """Join sets, re-coding services and locations to shared tables; rows become runs
         (weight 1, last = first) as soon as one part holds runs."""
+        nonempty = [p for p in parts if len(p)]
+        if len(nonempty) == 1:
+            return nonempty[0]  # nothing to join: an empty part adds no rows
         services = tuple(dict.fromkeys(name for p in parts for name in p.services))
         locations = tuple(dict.fromkeys(name for p in parts for name in p.locations))
         s_index = {name: i for i, name in enumerate(services)}

@@ -94,11 +94,14 @@ def settle_classified(
     month_period = calendar_month(*month, contract.zone) if period is None else period
     windows = resolve_windows(contract, events)
     groups: dict[tuple[object, bool, Period], list[str]] = {}
+    # Only runs of several observations can be split by an edge: usually few or none.
+    several = None if classified.last is None else classified.last > classified.timestamp
+    spans = None if several is None or not several.any() else classified.take(several)
     for service_id, service in contract.services.items():
         own = service_period(service, month_period, at) if period is None else period
         groups.setdefault((service.downtime, service.per_location, own), []).append(service_id)
-        if classified.last is not None and service_id in classified.services:
-            _check_separable(classified, service_id, windows[service_id], own)
+        if spans is not None and service_id in spans.services:
+            _check_separable(spans, service_id, windows[service_id], own)
 
     settled: dict[str, list[Result]] = {}
     for (_rule, per_location, own), service_ids in groups.items():

@@ -56,10 +56,11 @@ def _planes(values: NDArray[np.int64], kind: str) -> bytes:
     return np.frombuffer(values.astype(kind).tobytes(), np.uint8).reshape(-1, width).T.tobytes()
 
 
-def _from_planes(body: bytes, at: int, rows: int, kind: str) -> NDArray[np.int64]:
+def _from_planes(body: NDArray[np.uint8], at: int, rows: int, kind: str) -> NDArray[Any]:
+    """The column of ``rows`` values of ``kind`` stored as byte planes at ``at``."""
     width = np.dtype(kind).itemsize
-    planes = np.frombuffer(body, np.uint8, count=rows * width, offset=at).reshape(width, rows)
-    return np.frombuffer(planes.T.tobytes(), kind).astype(np.int64)
+    planes = body[at : at + rows * width].reshape(width, rows)
+    return planes.T.copy().view(kind).ravel()
 
 
 def pack_runs(day: int, runs: DayRuns) -> bytes:
@@ -78,24 +79,47 @@ def pack_runs(day: int, runs: DayRuns) -> bytes:
     return _HEAD.pack(_FORMAT, len(runs)) + zstandard.ZstdCompressor(level=9).compress(body)
 
 
-def unpack_runs(day: int, blob: bytes) -> DayRuns:
+def rows_of(blob: bytes) -> int:
     fmt, rows = _HEAD.unpack_from(blob)
     if fmt != _FORMAT:
         raise ValueError(f"unknown minute-run format {fmt}")
-    body = zstandard.ZstdDecompressor().decompress(blob[_HEAD.size :])
-    columns: dict[str, NDArray[np.int64]] = {}
+    return int(rows)
+
+
+def unpack_into(day: int, blob: bytes, out: DayRuns, lo: int) -> int:
+    """Decode ``blob`` into ``out``'s arrays from row ``lo``; returns the row after it."""
+    rows = rows_of(blob)
+    body = np.frombuffer(zstandard.ZstdDecompressor().decompress(blob[_HEAD.size :]), np.uint8)
+    columns: dict[str, NDArray[Any]] = {}
     at = 0
     for name, kind in _COLUMNS:
         columns[name] = _from_planes(body, at, rows, kind)
         at += np.dtype(kind).itemsize * rows
-    minute = np.cumsum(columns["minute"])
-    first = day * US_PER_DAY + minute * US_PER_MINUTE + columns["offset"]
+    hi = lo + rows
+    first = out.first[lo:hi]
+    np.cumsum(columns["minute"], out=first)
+    first *= US_PER_MINUTE
+    first += columns["offset"]
+    first += day * US_PER_DAY
+    np.add(first, columns["span"], out=out.last[lo:hi])
+    out.outcome[lo:hi] = columns["outcome"]
+    out.weight[lo:hi] = columns["weight"]
+    return hi
+
+
+def empty_runs(rows: int) -> DayRuns:
     return DayRuns(
-        first=first,
-        last=first + columns["span"],
-        outcome=columns["outcome"].astype(np.int8),
-        weight=columns["weight"],
+        first=np.empty(rows, np.int64),
+        last=np.empty(rows, np.int64),
+        outcome=np.empty(rows, np.int8),
+        weight=np.empty(rows, np.int64),
     )
+
+
+def unpack_runs(day: int, blob: bytes) -> DayRuns:
+    out = empty_runs(rows_of(blob))
+    unpack_into(day, blob, out, 0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -225,7 +249,7 @@ class MinuteTier:
         services_seen: dict[str, int] = {}
         locations_seen: dict[str, int] = {}
         fingerprints: dict[str, set[str]] = {}
-        parts: list[tuple[int, int, DayRuns]] = []
+        kept: list[tuple[int, int, int, bytes]] = []
         for service_id, location_id, day, outcomes, data in rows:
             service = ids.services[service_id]
             if services is not None and service not in services:
@@ -234,25 +258,24 @@ class MinuteTier:
             fingerprints.setdefault(service, set()).add(outcomes)
             s = services_seen.setdefault(service, len(services_seen))
             loc = locations_seen.setdefault(location, len(locations_seen))
-            parts.append((s, loc, unpack_runs(int(day), bytes(data))))
-        sizes = np.array([len(p[2]) for p in parts], dtype=np.int64)
-        first = np.concatenate([p[2].first for p in parts]) if parts else np.empty(0, np.int64)
-        inside = (first >= start) & (first < end)
+            kept.append((s, loc, int(day), bytes(data)))
+        sizes = np.array([rows_of(blob) for *_, blob in kept], dtype=np.int64)
+        out = empty_runs(int(sizes.sum()))
+        at = 0
+        for _s, _loc, day, blob in kept:  # decoded straight into one set of arrays
+            at = unpack_into(day, blob, out, at)
+        inside = (out.first >= start) & (out.first < end)
         runs = Classified(
-            timestamp=first,
-            service=np.repeat(np.array([p[0] for p in parts], np.int32), sizes),
-            location=np.repeat(np.array([p[1] for p in parts], np.int16), sizes),
-            outcome=_joined([p[2].outcome for p in parts], np.int8),
+            timestamp=out.first,
+            service=np.repeat(np.array([k[0] for k in kept], np.int32), sizes),
+            location=np.repeat(np.array([k[1] for k in kept], np.int16), sizes),
+            outcome=out.outcome,
             services=tuple(services_seen),
             locations=tuple(locations_seen),
-            weight=_joined([p[2].weight for p in parts], np.int64),
-            last=_joined([p[2].last for p in parts], np.int64),
+            weight=out.weight,
+            last=out.last,
         )
         return StoredRuns(runs if bool(inside.all()) else runs.take(inside), fingerprints)
-
-
-def _joined(arrays: list[NDArray[Any]], dtype: type) -> Any:
-    return np.concatenate(arrays).astype(dtype) if arrays else np.empty(0, dtype)
 
 
 @dataclass(frozen=True)
