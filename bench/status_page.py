@@ -69,6 +69,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from slaledger.store.database import connect
@@ -209,8 +210,8 @@ def wrk(url: str, seconds: int, connections: int, gzip: bool) -> tuple[float, fl
         command[1:1] = ["-H", "Accept-Encoding: gzip"]
     out = subprocess.run(_pinned(1, command), capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     transfer = re.search(r"Transfer/sec:\s+(\S+)", out).group(1)  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if errors:
@@ -278,6 +279,14 @@ def run_fabricated(seconds: int, connections: int, port: int) -> tuple[bool, lis
     return met, lines
 
 
+def _snapshot_record(line: str) -> dict[str, float]:
+    """When a snapshot began and how long it took, from the publisher's log line
+    (``2026-11-22 01:58:12,345 INFO slaledger.publisher: snapshot of … built in 3.20 s``)."""
+    logged = datetime.strptime(" ".join(line.split()[:2]), "%Y-%m-%d %H:%M:%S,%f")
+    seconds = float(line.split(" built in ")[1].split(maxsplit=1)[0])
+    return {"start": logged.replace(tzinfo=UTC).timestamp() - seconds, "seconds": seconds}
+
+
 def run_store(
     options: argparse.Namespace, url: str, label: str, folder: Path
 ) -> tuple[bool, list[str]]:
@@ -317,10 +326,7 @@ def run_store(
         _stop(server)
         log.close()
     records = [
-        {
-            "start": float(line.split()[0]) - float(line.split(" built in ")[1].split()[0]),
-            "seconds": float(line.split(" built in ")[1].split()[0]),
-        }
+        _snapshot_record(line)
         for line in ticks.read_text(errors="replace").splitlines()
         if " built in " in line
     ]
