@@ -65,6 +65,15 @@ def test_migrations_create_the_schema_once(store_url: str) -> None:
     assert "alembic_version" in tables
 
 
+def assert_grouped(loaded: Observations) -> None:
+    """Packed rows grouped by (service, location) in time order, then rows not yet packed,
+    grouped the same way: the series order starts again at most once."""
+    group = loaded.service.astype(np.int64) * 10 + loaded.location
+    step = np.diff(group)
+    assert int((step < 0).sum()) <= 1
+    assert bool(np.all(np.diff(loaded.timestamp)[step == 0] > 0))
+
+
 def test_ingest_stores_each_observation_once(store_url: str) -> None:
     store = open_store(store_url)
     batch = minutes("api", "fra", 0, 100, down=range(10, 13))
@@ -102,14 +111,38 @@ def test_compaction_keeps_every_observation_and_loads_in_group_order(store_url: 
     assert moved == 2880 + 2880 + 1000
     loaded = store.load(OCT_1, NOV_1)
     assert as_rows(loaded) == before
-    # Rows come grouped by (service, location) and in time order within each group.
-    group = loaded.service.astype(np.int64) * 10 + loaded.location
-    assert bool(np.all(np.diff(group) >= 0))
-    same = np.diff(group) == 0
-    assert bool(np.all(np.diff(loaded.timestamp)[same] > 0))
+    assert_grouped(loaded)
     # A re-import after compaction still stores nothing new once compacted again.
     store.ingest(parts[0], received_at=OCT_1)
     store.compact(OCT_1 + 2 * US_PER_DAY)
+    assert as_rows(store.load(OCT_1, NOV_1)) == before
+
+
+def test_partial_compaction_keeps_the_hot_table_small_and_loads_the_same(
+    store_url: str,
+) -> None:
+    store = open_store(store_url)
+    parts = [
+        minutes("web", "ams", 0, 200, down=range(100, 110)),
+        minutes("api", "fra", 0, 200),
+        minutes("api", "ams", 50, 100),
+    ]
+    for part in parts:
+        store.ingest(part, received_at=OCT_1)
+    before = as_rows(store.load(OCT_1, NOV_1))
+    # Everything before minute 150 of the day goes into today's segments; later rows stay hot.
+    moved = store.compact(OCT_1 + 150 * US_PER_MINUTE, whole_days=False)
+    assert moved == 150 + 150 + 100
+    loaded = store.load(OCT_1, NOV_1)
+    assert as_rows(loaded) == before
+    assert_grouped(loaded)
+    # A row sent again after it was packed lands in the hot table, among packed rows: the
+    # load merges it in its place and drops the repeat, and so does the next compaction.
+    late = minutes("web", "ams", 20, 1)
+    assert store.ingest(late, received_at=OCT_1).stored == 1
+    merged = store.load(OCT_1, NOV_1)
+    assert as_rows(merged) == before
+    assert store.compact(OCT_1 + 150 * US_PER_MINUTE, whole_days=False) == 1
     assert as_rows(store.load(OCT_1, NOV_1)) == before
 
 

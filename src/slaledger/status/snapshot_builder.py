@@ -143,6 +143,8 @@ class SnapshotBuilder:
         self._incidents = incidents
         self._maintenance = maintenance
         self._events = events or Events()
+        self._stored: tuple[tuple[int, int], list[Figure]] | None = None
+        """The figures last read, by the stamp they were read at."""
         self._file_windows = file_maintenance(contract, self._events)
         self._title = title or contract.name
 
@@ -184,7 +186,10 @@ class SnapshotBuilder:
         label = month_text(month_of(now, contract))
         today = now // US_PER_DAY
         first_day = day_text(today - BAR_DAYS + 1)
-        stored = self._figures.load()
+        stamp = self._figures.stamp()
+        if self._stored is None or self._stored[0] != stamp:
+            self._stored = (stamp, self._figures.load())
+        stored = self._stored[1]
         days: dict[tuple[str, str], Figure] = {}
         months: dict[str, list[MonthFigure]] = {}
         location_months: dict[tuple[str, str], list[MonthFigure]] = {}

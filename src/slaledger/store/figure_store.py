@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import Engine, and_, delete, insert, select
+from sqlalchemy import Engine, and_, delete, func, insert, select
 
 from slaledger.store import schema
 
@@ -93,6 +93,18 @@ class FigureStore:
                 .where(table.contract == self._contract)
             ).all()
         return {period: bool(settled) for period, settled in found}
+
+    def stamp(self) -> tuple[int, int]:
+        """How many figures there are and when the latest was written: a reader that saw the
+        same stamp before has the same figures."""
+        table = schema.figures.c
+        with self._engine.connect() as connection:
+            count, latest = connection.execute(
+                select(func.count(), func.coalesce(func.max(table.computed_at), 0)).where(
+                    table.contract == self._contract
+                )
+            ).one()
+        return int(count), int(latest)
 
     def load(self, first: str | None = None, last: str | None = None) -> list[Figure]:
         """Figures of periods between ``first`` and ``last`` (as text, both included)."""

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, Select, Table, and_, delete, func, in
 from slaledger.core.observations import Observations
 from slaledger.core.timebase import US_PER_DAY
 from slaledger.store import schema
+from slaledger.store.hot_rows import append_hot, hot_columns, name_codes
 from slaledger.store.segments import (
     SegmentRows,
     day_of,
@@ -199,12 +200,14 @@ class ObservationStore:
 
     # -- compaction ----------------------------------------------------------------------
 
-    def compact(self, before: int) -> int:
-        """Pack hot rows of every UTC day that ends at or before ``before`` into segments.
+    def compact(self, before: int, *, whole_days: bool = True) -> int:
+        """Pack hot rows into their day segments: those of every UTC day that ends at or
+        before ``before``, or with ``whole_days=False`` every row before ``before`` (today's
+        too, merged into today's segment: the hot table then stays small).
 
         Returns the rows moved. Each day is packed in its own transaction.
         """
-        cutoff = day_of(before) * US_PER_DAY
+        cutoff = day_of(before) * US_PER_DAY if whole_days else before
         moved = 0
         while True:
             with self._engine.begin() as connection:
@@ -216,11 +219,11 @@ class ObservationStore:
                 if first is None:
                     return moved
                 day = day_of(int(first))
-                moved += self._pack_day(connection, day)
+                moved += self._pack_day(connection, day, cutoff)
 
-    def _pack_day(self, connection: Connection, day: int) -> int:
+    def _pack_day(self, connection: Connection, day: int, until: int) -> int:
         hot = schema.observations.c
-        in_day = and_(hot.ts >= day * US_PER_DAY, hot.ts < (day + 1) * US_PER_DAY)
+        in_day = and_(hot.ts >= day * US_PER_DAY, hot.ts < min((day + 1) * US_PER_DAY, until))
         # Delete and read in one statement: exactly the rows removed are packed, even when
         # another writer commits rows of this day meanwhile.
         rows = connection.execute(
@@ -344,7 +347,8 @@ class ObservationStore:
             return [_Segment(int(a), int(b), bytes(c)) for a, b, c in cursor.fetchall()]
 
     def load(self, start: int, end: int, services: Collection[str] | None = None) -> Observations:
-        """Every stored observation in ``[start, end)``, ordered by (service, location, time)."""
+        """Every stored observation in ``[start, end)``: packed rows grouped by (service,
+        location) in time order, then rows not yet packed, grouped the same way."""
         with self._engine.connect() as connection:
             service_names = self._names(connection, schema.services)
             location_names = self._names(connection, schema.locations)
@@ -360,20 +364,25 @@ class ObservationStore:
                 .order_by(seg.service_id, seg.location_id, seg.day)
             )
             stored = [row for row in self._segment_rows(connection, query) if row[0] in wanted]
-            hot = schema.observations.c
-            recent = connection.execute(
-                select(*(hot[name] for name in _HOT_COLUMNS)).where(hot.ts >= start, hot.ts < end)
-            ).all()
-        hot_groups = {k: v for k, v in _hot_groups(recent).items() if k[0] in wanted}
-        if hot_groups:
-            # Merge hot rows into their groups' segments (rare: days not yet packed).
-            parts: dict[tuple[int, int], list[SegmentRows]] = {}
-            for row in stored:
-                parts.setdefault((row.service_id, row.location_id), []).append(unpack(row.data))
-            for key, part in hot_groups.items():
-                parts[key] = [SegmentRows.merged([*parts.get(key, []), part])]
-            return _observations(parts, service_names, location_names, start, end)
-        return _decode_segments(stored, service_names, location_names, start, end)
+            hot = hot_columns(connection, start, end)
+        keep = np.isin(hot.service_id, np.fromiter(wanted, np.int64, len(wanted)))
+        if not keep.all():
+            hot = hot.take(keep)
+        decoded, last = _decode_segments(stored, service_names, location_names, len(hot))
+        if len(hot) == 0:
+            return _within(decoded, start, end)
+        if append_hot(decoded, hot, last, service_names, location_names):
+            return _within(decoded, start, end)
+        # Rows not yet packed that fall among packed ones (a late batch): merge them into
+        # their segments, dropping repeats (rare).
+        recent = list(zip(*hot.columns(), strict=True))
+        hot_groups = _hot_groups(recent)
+        parts: dict[tuple[int, int], list[SegmentRows]] = {}
+        for row in stored:
+            parts.setdefault((row.service_id, row.location_id), []).append(unpack(row.data))
+        for key, part in hot_groups.items():
+            parts[key] = [SegmentRows.merged([*parts.get(key, []), part])]
+        return _observations(parts, service_names, location_names, start, end)
 
 
 class _Segment(NamedTuple):
@@ -386,29 +395,32 @@ def _decode_segments(
     stored: Sequence[Any],
     service_names: dict[int, str],
     location_names: dict[int, str],
-    start: int,
-    end: int,
-) -> Observations:
-    """Segments already in (service, location, day) order, decoded into one set of columns."""
-    services, service_code = _name_table(service_names)
-    locations, location_code = _name_table(location_names)
+    extra: int = 0,
+) -> tuple[Observations, dict[tuple[int, int], int]]:
+    """Segments already in (service, location, day) order, decoded into one set of columns
+    with ``extra`` rows of room at the end; and the last instant of each series."""
+    services, service_code = name_codes(service_names)
+    locations, location_code = name_codes(location_names)
     timestamp, status, error, retry_after, sizes = decode_settlement_columns(
-        [row.data for row in stored]
+        [row.data for row in stored], extra
     )
     service = np.empty(timestamp.size, dtype=np.int32)
     location = np.empty(timestamp.size, dtype=np.int16)
+    last: dict[tuple[int, int], int] = {}
     # Segments of one (service, location) are adjacent: fill each series with one slice.
     ends = np.cumsum(sizes)
     begin = 0
     for index, row in enumerate(stored):
-        last = index + 1 == len(stored)
-        if last or (stored[index + 1].service_id, stored[index + 1].location_id) != (
+        final = index + 1 == len(stored)
+        if final or (stored[index + 1].service_id, stored[index + 1].location_id) != (
             row.service_id,
             row.location_id,
         ):
             end_at = int(ends[index])
             service[begin:end_at] = service_code[row.service_id]
             location[begin:end_at] = location_code[row.location_id]
+            if end_at > begin:
+                last[(row.service_id, row.location_id)] = int(timestamp[end_at - 1])
             begin = end_at
     everything = Observations(
         timestamp=timestamp,
@@ -420,15 +432,14 @@ def _decode_segments(
         services=services,
         locations=locations,
     )
+    return everything, last
+
+
+def _within(observations: Observations, start: int, end: int) -> Observations:
     if start % US_PER_DAY == 0 and end % US_PER_DAY == 0:
-        return everything  # whole UTC days: every segment read lies inside
-    inside = (timestamp >= start) & (timestamp < end)
-    return everything if bool(inside.all()) else everything.take(inside)
-
-
-def _name_table(names: dict[int, str]) -> tuple[tuple[str, ...], dict[int, int]]:
-    ids = sorted(names)
-    return tuple(names[i] for i in ids), {i: code for code, i in enumerate(ids)}
+        return observations  # whole UTC days: every segment read lies inside
+    inside = (observations.timestamp >= start) & (observations.timestamp < end)
+    return observations if bool(inside.all()) else observations.take(inside)
 
 
 def _batch_stored(connection: Connection, batch_id: str) -> bool:
@@ -454,13 +465,17 @@ def _hot_groups(rows: Sequence[object]) -> dict[tuple[int, int], SegmentRows]:
         retry_after=np.array(columns[6], dtype=bool),
         latency_ms=latency,
     )
-    groups: dict[tuple[int, int], SegmentRows] = {}
     keys = service << 32 | location
-    for key in np.unique(keys).tolist():
-        rows_of = np.flatnonzero(keys == key)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    bounds = np.flatnonzero(np.diff(keys)) + 1
+    groups: dict[tuple[int, int], SegmentRows] = {}
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), keys.size], strict=True):
+        rows_of = order[lo:hi]
         part = SegmentRows(
             **{name: getattr(full, name)[rows_of] for name in SegmentRows.__dataclass_fields__}
         )
+        key = int(keys[lo])
         groups[(key >> 32, key & 0xFFFFFFFF)] = SegmentRows.merged([part])
     return groups
 
@@ -472,8 +487,8 @@ def _observations(
     start: int,
     end: int,
 ) -> Observations:
-    services, service_code = _name_table(service_names)
-    locations, location_code = _name_table(location_names)
+    services, service_code = name_codes(service_names)
+    locations, location_code = name_codes(location_names)
     keys = sorted(parts)
     blocks = [p for key in keys for p in parts[key]]
     if not blocks:

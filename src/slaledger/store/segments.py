@@ -170,18 +170,25 @@ def unpack(blob: bytes) -> SegmentRows:
 
 
 def decode_settlement_columns(
-    blobs: Sequence[bytes],
+    blobs: Sequence[bytes], extra: int = 0
 ) -> tuple[
     NDArray[np.int64], NDArray[np.int16], NDArray[np.int8], NDArray[np.bool_], NDArray[np.int64]
 ]:
     """Timestamps, status, error and Retry-After of many segments, back to back, and each
     segment's row count. Only the two frames settlement needs are read; the work is done in
-    place or in chunks, so a month of thousands of series needs no whole-size temporaries."""
+    place or in chunks, so a month of thousands of series needs no whole-size temporaries.
+    The columns have ``extra`` rows of room after the decoded ones (left unset)."""
     frames = [Frames.of(blob) for blob in blobs]
     sizes = np.array([f.rows for f in frames], dtype=np.int64)
     total = int(sizes.sum())
     d = zstandard.ZstdDecompressor()
-    timestamp = np.empty(total, dtype=np.int64)
+    columns = (
+        np.empty(total + extra, dtype=np.int64),
+        np.empty(total + extra, dtype=np.int16),
+        np.empty(total + extra, dtype=np.int8),
+        np.empty(total + extra, dtype=bool),
+    )
+    timestamp = columns[0][:total]
     if all(not f.wide for f in frames):
         joined = b"".join(f.deltas if f.raw_deltas else d.decompress(f.deltas) for f in frames)
         timestamp[:] = np.frombuffer(joined, "<i4")
@@ -201,13 +208,11 @@ def decode_settlement_columns(
         timestamp[starts] = firsts - np.concatenate([[0], lasts[:-1]])
         np.cumsum(timestamp, out=timestamp)
     codes = np.frombuffer(b"".join(d.decompress(f.codes) for f in frames), "<u2")
-    status = np.empty(total, dtype=np.int16)
-    error = np.empty(total, dtype=np.int8)
-    retry_after = np.empty(total, dtype=bool)
+    status, error, retry_after = columns[1], columns[2], columns[3]
     for lo in range(0, total, _DECODE_CHUNK):
         hi = min(total, lo + _DECODE_CHUNK)
         status[lo:hi], error[lo:hi], retry_after[lo:hi] = decode_code(codes[lo:hi])
-    return timestamp, status, error, retry_after, sizes
+    return columns[0], status, error, retry_after, sizes
 
 
 _DECODE_CHUNK = 1 << 20

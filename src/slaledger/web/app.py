@@ -59,6 +59,8 @@ Clock = Callable[[], int]
 
 LOAD_MARGIN = US_PER_DAY
 """Data read beyond a period's edges, as ``report --db`` reads it: runs crossing an edge."""
+HOT_MARGIN = 2 * 60 * US_PER_SECOND
+"""Rows younger than this stay in the hot table at compaction (late probes join them)."""
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_RESULTS = 100_000
 LAST_INSTANT = 253_402_300_800_000_000
@@ -144,7 +146,9 @@ class Ingestor:
     def compact(self) -> int:
         """Pack closed days into segments; returns the rows moved."""
         with self._lock:
-            return self.store.compact(self._clock())
+            # Rows older than a couple of minutes go into today's segments too, so the hot
+            # table (which every read scans row by row) stays small.
+            return self.store.compact(self._clock() - HOT_MARGIN, whole_days=False)
 
 
 def probe_results(body: IngestBody, contract: Contract) -> list[ProbeResult]:
