@@ -34,9 +34,12 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Engine, loading and store benchmarks; bench/probes.py and bench/status_page.py also need
+# Debian's prometheus-blackbox-exporter and wrk (see bench/README.md).
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/store.py
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache
