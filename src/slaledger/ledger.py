@@ -67,9 +67,23 @@ def load_classified(stores: Stores, contract: Contract, start: int, end: int) ->
     return Classified.concat([classified, kept.runs])
 
 
+MIN_RAW_DAYS = 62
+"""Raw days kept at least: a live month, a trailing 30-day window before it, a day's grace
+and the load margin (their edges fall inside minutes, which runs cannot split)."""
 DEFAULT_RAW_DAYS = 400
 DEFAULT_MINUTE_DAYS = 1827
 """Five years, counting two leap days."""
+
+
+def check_retention(raw_days: int, minute_days: int) -> None:
+    if raw_days < MIN_RAW_DAYS or minute_days < raw_days:
+        raise UsageError(
+            Problem(
+                f"expected {MIN_RAW_DAYS} <= raw days <= minute days, got {raw_days} and "
+                f"{minute_days}",
+                field="--raw-days",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -89,20 +103,15 @@ def retain(
 ) -> RetainOutcome:
     """Apply retention: raw days older than ``raw_days`` become minute runs (classified by
     ``contract``), minute runs older than ``minute_days`` are deleted."""
-    if raw_days < 1 or minute_days < raw_days:
-        raise UsageError(
-            Problem(
-                f"expected 1 <= raw days <= minute days, got {raw_days} and {minute_days}",
-                field="--raw-days",
-            )
-        )
+    check_retention(raw_days, minute_days)
     rules = outcome_rules(contract)
+    names = list(contract.services)
     stores.observations.compact(now)
     rolled = 0
-    for day in stores.minutes.raw_days_before(day_of(now) - raw_days):
+    for day in stores.minutes.raw_days_before(day_of(now) - raw_days, names):
         for _attempt in range(5):
-            sizes = stores.minutes.segment_sizes(day)
-            raw = stores.observations.load(day * US_PER_DAY, (day + 1) * US_PER_DAY)
+            sizes = stores.minutes.segment_sizes(day, names)
+            raw = stores.observations.load(day * US_PER_DAY, (day + 1) * US_PER_DAY, names)
             runs = collapse_runs(classify_observations(raw, rules))
             fingerprints = {name: outcomes_fingerprint(rules[name]) for name in raw.services}
             if stores.minutes.replace_raw_day(day, runs, fingerprints, sizes):

@@ -155,7 +155,7 @@ def test_retention_options_are_checked(
         "100",
     )
     assert bad.code == 2
-    assert bad.err == "error: --raw-days: expected 1 <= raw days <= minute days, got 500 and 100\n"
+    assert bad.err == "error: --raw-days: expected 62 <= raw days <= minute days, got 500 and 100\n"
     early = run_cli(
         "statement",
         "issue",
@@ -169,3 +169,33 @@ def test_retention_options_are_checked(
     )
     assert early.code == 2
     assert early.err == "error: --month: expected a month that is over; 2026-10 is not\n"
+
+
+def test_rows_for_a_day_kept_as_minute_runs_are_not_counted_twice(
+    run_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    contract = tmp_path / "c.yaml"
+    contract.write_text(
+        "contract: c\nname: C\nservices:\n"
+        '  a:\n    name: A\n    target: "99.9"\n    downtime:\n      rule: probe-ratio\n'
+        '  b:\n    name: B\n    target: "99.9"\n    downtime:\n      rule: probe-ratio\n'
+    )
+    header = "timestamp,service,location,status,error\n"
+    first = tmp_path / "first.csv"
+    first.write_text(
+        header
+        + "".join(
+            f"2026-10-05T10:{m:02d}:05Z,{s},fra,200,\n" for m in range(10) for s in ("a", "b")
+        )
+    )
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run_cli("import", contract, first, "--db", db).code == 0
+    assert run_cli("retain", contract, "--db", db, "--at", AFTER_RETENTION).code == 0
+    late = tmp_path / "late.csv"
+    late.write_text(header + "".join(f"2026-10-05T11:{m:02d}:05Z,a,fra,500,\n" for m in range(10)))
+    again = run_cli("import", contract, late, "--db", db)
+    assert again.out == f"{late}: 10 observations read, 0 stored (10 already present)\n"
+    assert run_cli("retain", contract, "--db", db, "--at", AFTER_RETENTION).code == 0
+    report = run_cli("report", contract, "--db", db, "--month", "2026-10", "--format", "json")
+    probes = [r["probes"] for r in json.loads(report.out)["results"]]
+    assert probes == [{"up": 10, "down": 0, "excluded": 0}] * 2

@@ -226,7 +226,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 return False
 
         wait_until("the server to answer", healthy)
-        assert log.read_text().startswith(f"slaledger serve: listening on {url}\n")
+        assert f"slaledger serve: listening on {url}\n" in log.read_text()
         site = Site(url, mailbox, {}, {}, {}, outage_days, log)
         operate(site, token, now)
         wait_for_snapshot(site)

@@ -17,7 +17,7 @@ from slaledger.app import PublishOptions, build_publishing
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
-from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS
+from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
 from slaledger.store.database import DEFAULT_URL, connect, migrate
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
@@ -118,13 +118,7 @@ def command(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    if raw_days < 1 or minute_days < raw_days:
-        raise UsageError(
-            Problem(
-                f"expected 1 <= --raw-days <= --minute-days, got {raw_days} and {minute_days}",
-                field="--raw-days",
-            )
-        )
+    check_retention(raw_days, minute_days)
 
     def publish(listening_url: str) -> Publishing:
         url = public_url or listening_url

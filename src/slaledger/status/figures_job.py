@@ -33,6 +33,9 @@ from slaledger.store.figure_store import Figure, FigureStore
 
 log = logging.getLogger("slaledger.figures")
 
+RETRY_FAILED = 6 * 3600 * 1_000_000
+"""How long a period that could not be settled waits before it is tried again."""
+
 Month = tuple[int, int]
 
 
@@ -134,6 +137,8 @@ class FiguresJob:
     """Periods settled per run at most."""
     _events_seen: str | None = field(default=None, init=False)
     _stale: set[str] = field(default_factory=set, init=False)
+    _failed: dict[str, int] = field(default_factory=dict, init=False)
+    """Periods that could not be settled, and when to try them again."""
 
     def _classified(self, start: int, end: int) -> Classified:
         return load_classified(self.stores, self.contract, start - LOAD_MARGIN, end + LOAD_MARGIN)
@@ -211,6 +216,8 @@ class FiguresJob:
         today = now // US_PER_DAY
         for day in range(today - 1, max(first // US_PER_DAY, today - self.bar_days) - 1, -1):
             label = day_text(day)
+            if self._failed.get(label, 0) > now:
+                continue
             if label not in known or label in self._stale:
                 work.append((label, partial(self.settle_day, day)))
         return work
@@ -224,6 +231,11 @@ class FiguresJob:
                 figures = compute()
             except UserError as error:  # e.g. an edge inside a minute kept only as runs
                 log.warning("figures of %s not computed: %s", label, error)
+                self._failed[label] = now + RETRY_FAILED
+                continue
+            except Exception:
+                log.exception("figures of %s failed", label)
+                self._failed[label] = now + RETRY_FAILED
                 continue
             written += self.figures.replace([label], figures, now)
         return written

@@ -86,6 +86,14 @@ class Publisher:
         with self._maintenance_lock:
             written = self.figures_job.run(now)
             if self._retained_day != now // US_PER_DAY:
+                self._retain(now)
+            return written
+
+    def _retain(self, now: int) -> None:
+        # Under the snapshot's lock: a day moving from raw to runs while the month is read
+        # could be read twice or not at all.
+        with self._lock:
+            try:
                 outcome = retain(
                     self._stores,
                     self._contract,
@@ -93,14 +101,16 @@ class Publisher:
                     raw_days=self._raw_days,
                     minute_days=self._minute_days,
                 )
-                self._retained_day = now // US_PER_DAY
+            except Exception:
+                log.exception("retention failed; trying again in a day")
+            else:
                 if outcome.days_rolled_up or outcome.minute_rows_pruned:
                     log.info(
                         "retention: %d days to minute runs, %d day-series pruned",
                         outcome.days_rolled_up,
                         outcome.minute_rows_pruned,
                     )
-            return written
+            self._retained_day = now // US_PER_DAY
 
     def latest(self) -> StatusSnapshot:
         """The latest snapshot (built on first use)."""

@@ -204,6 +204,8 @@ class PublisherProcess:
                 log.error("the publisher process ended; starting it again")
                 time.sleep(RESTART_SECONDS)
                 if not self._stopping.is_set():
+                    if self._process is not None:
+                        self._process.join(1)
                     self._spawn()
                 continue
             self._snapshot = snapshot
@@ -221,8 +223,8 @@ class PublisherProcess:
                 pipe.send(_STOP)
         if process is not None:
             process.join(timeout)
-            if process.is_alive():
-                process.terminate()
+            if process.is_alive():  # it ignores SIGTERM (see _child)
+                process.kill()
                 process.join(5)
         if pipe is not None:
             pipe.close()

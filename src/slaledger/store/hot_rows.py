@@ -96,6 +96,11 @@ def append_hot(
             return False
     _, service_code = name_codes(service_names)
     _, location_code = name_codes(location_names)
+    if not (
+        set(np.unique(hot.service_id).tolist()) <= service_code.keys()
+        and set(np.unique(hot.location_id).tolist()) <= location_code.keys()
+    ):
+        return False  # a name stored after the names were read: take the merging path
     s_map = np.zeros(max(service_names, default=0) + 1, np.int64)
     s_map[list(service_code)] = list(service_code.values())
     l_map = np.zeros(max(location_names, default=0) + 1, np.int64)

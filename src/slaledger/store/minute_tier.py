@@ -148,26 +148,24 @@ class MinuteTier:
         found += [] if hot is None else [int(hot)]
         return min(found) if found else None
 
-    def raw_days_before(self, day: int) -> list[int]:
-        """Days (since the epoch) before ``day`` that still hold raw segments, oldest first."""
-        seg = schema.segments.c
-        with self._engine.connect() as connection:
-            found = connection.execute(
-                select(seg.day).distinct().where(seg.day < day).order_by(seg.day)
-            )
-            return [int(value) for value in found.scalars()]
-
-    def segment_sizes(self, day: int) -> dict[tuple[str, str], int]:
-        """Rows of each raw segment of ``day``, by (service, location) name."""
-        seg, svc, loc = schema.segments.c, schema.services.c, schema.locations.c
+    def raw_days_before(self, day: int, services: Collection[str]) -> list[int]:
+        """Days (since the epoch) before ``day`` that still hold raw segments of
+        ``services``, oldest first."""
+        seg, svc = schema.segments.c, schema.services.c
         query = (
-            select(svc.name, loc.name, seg.rows)
+            select(seg.day)
+            .distinct()
             .join_from(schema.segments, schema.services, svc.id == seg.service_id)
-            .join(schema.locations, loc.id == seg.location_id)
-            .where(seg.day == day)
+            .where(seg.day < day, svc.name.in_(list(services)))
+            .order_by(seg.day)
         )
         with self._engine.connect() as connection:
-            return {(s, loc_name): int(rows) for s, loc_name, rows in connection.execute(query)}
+            return [int(value) for value in connection.execute(query).scalars()]
+
+    def segment_sizes(self, day: int, services: Collection[str]) -> dict[tuple[str, str], int]:
+        """Rows of each raw segment of ``services`` on ``day``, by (service, location)."""
+        with self._engine.connect() as connection:
+            return _sizes(connection, day, services)
 
     def replace_raw_day(
         self,
@@ -176,57 +174,80 @@ class MinuteTier:
         fingerprints: Mapping[str, str],
         sizes: Mapping[tuple[str, str], int],
     ) -> bool:
-        """Store ``runs`` (the whole of ``day``) and delete that day's raw segments, in one
-        transaction. Returns ``False``, changing nothing, when the segments are no longer
-        those of ``sizes`` (another writer merged rows in meanwhile): roll up again."""
+        """Store ``runs`` (the whole of ``day`` for the series of ``sizes``) and delete those
+        raw segments, in one transaction. Returns ``False``, changing nothing, when the
+        segments are no longer those of ``sizes`` (another writer merged rows in meanwhile):
+        roll up again."""
         assert runs.weight is not None
         assert runs.last is not None
         if len(runs) and not bool(np.all(runs.timestamp // US_PER_DAY == day)):
             raise ValueError(f"runs outside day {day}")
-        with self._engine.begin() as connection:
-            seg = schema.segments.c
-            ids = _ids(connection)
-            current = {
-                (ids.services[s], ids.locations[loc]): int(rows)
-                for s, loc, rows in connection.execute(
-                    select(seg.service_id, seg.location_id, seg.rows).where(seg.day == day)
-                )
-            }
-            if current != dict(sizes):
-                return False
-            fresh: list[dict[str, object]] = []
-            service_ids, location_ids = ids.service_id, ids.location_id
-            key = runs.service.astype(np.int64) * max(len(runs.locations), 1) + runs.location
-            # Runs come grouped by (service, location) in time order (collapse_runs); one
-            # stable sort makes sure of it, then each group is one slice.
-            order = np.argsort(key, kind="stable")
-            key = key[order]
-            bounds = np.flatnonzero(np.diff(key)) + 1
-            for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), key.size], strict=True):
-                rows = order[lo:hi]
-                if rows.size == 0:
-                    continue
-                service = runs.services[int(runs.service[rows[0]])]
-                location = runs.locations[int(runs.location[rows[0]])]
-                part = DayRuns(
-                    runs.timestamp[rows], runs.last[rows], runs.outcome[rows], runs.weight[rows]
-                )
-                fresh.append(
-                    {
-                        "service_id": service_ids[service],
-                        "location_id": location_ids[location],
-                        "day": day,
-                        "rows": len(part),
-                        "outcomes": fingerprints[service],
-                        "data": pack_runs(day, part),
-                    }
-                )
-            mr = schema.minute_runs.c
-            connection.execute(delete(schema.minute_runs).where(mr.day == day))
-            if fresh:
-                connection.execute(insert(schema.minute_runs), fresh)
-            connection.execute(delete(schema.segments).where(seg.day == day))
+        services = {service for service, _location in sizes}
+        try:
+            with self._engine.begin() as connection:
+                lock_segments(connection)  # from here no other writer changes segments
+                if _sizes(connection, day, services) != dict(sizes):
+                    raise _SegmentsChangedError
+                self._write_runs(connection, day, runs, fingerprints, sizes)
+        except _SegmentsChangedError:
+            return False
         return True
+
+    def _write_runs(
+        self,
+        connection: Connection,
+        day: int,
+        runs: Classified,
+        fingerprints: Mapping[str, str],
+        sizes: Mapping[tuple[str, str], int],
+    ) -> None:
+        assert runs.weight is not None
+        assert runs.last is not None
+        ids = _ids(connection)
+        fresh: list[dict[str, object]] = []
+        service_ids, location_ids = ids.service_id, ids.location_id
+        key = runs.service.astype(np.int64) * max(len(runs.locations), 1) + runs.location
+        # Runs come grouped by (service, location) in time order (collapse_runs); one
+        # stable sort makes sure of it, then each group is one slice.
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        bounds = np.flatnonzero(np.diff(key)) + 1
+        for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), key.size], strict=True):
+            rows = order[lo:hi]
+            if rows.size == 0:
+                continue
+            service = runs.services[int(runs.service[rows[0]])]
+            location = runs.locations[int(runs.location[rows[0]])]
+            part = DayRuns(
+                runs.timestamp[rows], runs.last[rows], runs.outcome[rows], runs.weight[rows]
+            )
+            fresh.append(
+                {
+                    "service_id": service_ids[service],
+                    "location_id": location_ids[location],
+                    "day": day,
+                    "rows": len(part),
+                    "outcomes": fingerprints[service],
+                    "data": pack_runs(day, part),
+                }
+            )
+        mr, seg = schema.minute_runs.c, schema.segments.c
+        for service, location in sizes:
+            series = (
+                (mr.service_id == service_ids[service])
+                & (mr.location_id == location_ids[location])
+                & (mr.day == day)
+            )
+            connection.execute(delete(schema.minute_runs).where(series))
+            connection.execute(
+                delete(schema.segments).where(
+                    (seg.service_id == service_ids[service])
+                    & (seg.location_id == location_ids[location])
+                    & (seg.day == day)
+                )
+            )
+        if fresh:
+            connection.execute(insert(schema.minute_runs), fresh)
 
     def prune_before(self, day: int) -> int:
         """Delete minute runs of days before ``day``; returns how many rows."""
@@ -276,6 +297,33 @@ class MinuteTier:
             last=out.last,
         )
         return StoredRuns(runs if bool(inside.all()) else runs.take(inside), fingerprints)
+
+
+class _SegmentsChangedError(Exception):
+    """Raised inside the roll-up's transaction to undo it."""
+
+
+def lock_segments(connection: Connection) -> None:
+    """Take the write lock on segments for the rest of the transaction, before reading them:
+    SQLite's driver begins a transaction only at the first write, and PostgreSQL's reads
+    do not block writers."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("LOCK TABLE segments IN SHARE ROW EXCLUSIVE MODE")
+    else:
+        connection.exec_driver_sql("UPDATE segments SET rows = rows WHERE day < 0")
+
+
+def _sizes(
+    connection: Connection, day: int, services: Collection[str]
+) -> dict[tuple[str, str], int]:
+    seg, svc, loc = schema.segments.c, schema.services.c, schema.locations.c
+    query = (
+        select(svc.name, loc.name, seg.rows)
+        .join_from(schema.segments, schema.services, svc.id == seg.service_id)
+        .join(schema.locations, loc.id == seg.location_id)
+        .where(seg.day == day, svc.name.in_(list(services)))
+    )
+    return {(s, loc_name): int(rows) for s, loc_name, rows in connection.execute(query)}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from slaledger.core.observations import Observations
 from slaledger.core.timebase import US_PER_DAY
 from slaledger.store import schema
 from slaledger.store.hot_rows import append_hot, hot_columns, name_codes
+from slaledger.store.minute_tier import lock_segments
 from slaledger.store.segments import (
     SegmentRows,
     day_of,
@@ -255,11 +256,13 @@ class ObservationStore:
         """Write ``observations`` straight into day segments, merging with stored ones.
 
         For history (imports of closed days): skips the hot table. Returns rows newly stored.
-        One transaction.
+        A (service, location, day) already kept as minute runs takes no rows: its raw data is
+        gone, so rows could not be told apart from those already counted. One transaction.
         """
         if len(observations) == 0:
             return 0
         with self._engine.begin() as connection:
+            lock_segments(connection)  # read segments as no other writer can change them
             service_ids = self._ids(connection, schema.services, observations.services)
             location_ids = self._ids(connection, schema.locations, observations.locations)
             names, codes = anonymous_checks(observations)
@@ -287,11 +290,22 @@ class ObservationStore:
                     )
                 )
             }
+            mr = schema.minute_runs.c
+            rolled_up = {
+                (row.service_id, row.location_id, row.day)
+                for row in connection.execute(
+                    select(mr.service_id, mr.location_id, mr.day).where(
+                        mr.day >= int(day.min()), mr.day <= int(day.max())
+                    )
+                )
+            }
             stored = 0
             fresh: list[dict[str, object]] = []
             for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
                 rows = np.arange(lo, hi) if order is None else order[lo:hi]
                 ident = (int(service[rows[0]]), int(location[rows[0]]), int(day[rows[0]]))
+                if ident in rolled_up:
+                    continue
                 part = SegmentRows(
                     timestamp=observations.timestamp[rows],
                     check=check_code[rows],
@@ -363,8 +377,10 @@ class ObservationStore:
                 .where(seg.day >= day_of(start), seg.day <= day_of(end - 1))
                 .order_by(seg.service_id, seg.location_id, seg.day)
             )
-            stored = [row for row in self._segment_rows(connection, query) if row[0] in wanted]
+            # Hot rows first: a row compaction moves meanwhile is then read twice (and the
+            # repeat dropped below), never missed.
             hot = hot_columns(connection, start, end)
+            stored = [row for row in self._segment_rows(connection, query) if row[0] in wanted]
         keep = np.isin(hot.service_id, np.fromiter(wanted, np.int64, len(wanted)))
         if not keep.all():
             hot = hot.take(keep)
