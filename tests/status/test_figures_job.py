@@ -119,3 +119,21 @@ def test_day_figures_of_a_continuous_failure_service_add_up_to_the_month(
         )
         assert sum(f.downtime_minutes or 0 for f in rows) == month.downtime_minutes
         assert all(isinstance(f.availability, Fraction) for f in rows)
+
+
+def test_a_day_is_settled_again_once_its_late_probes_are_in(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, tmp_path: Path
+) -> None:
+    path = contracts / "itstabyl.yaml"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    probes = demo_files / "itstabyl" / "observations.csv"
+    assert run_cli("import", path, probes, "--db", db).code == 0
+    contract = load_contract(path)
+    job = FiguresJob(contract, open_stores(db), FigureStore(connect(db), contract.contract), Events)
+    _run_until_done(job, instant("2026-10-31T00:30:00Z"))
+    # 2026-10-30 was settled half an hour after it ended; a day's grace later, once more.
+    assert "2026-10-30" not in [label for label, _ in job.due(instant("2026-10-31T23:00:00Z"))]
+    again = [label for label, _ in job.due(instant("2026-11-01T00:30:00Z"))]
+    assert "2026-10-30" in again
+    _run_until_done(job, instant("2026-11-01T00:30:00Z"))
+    assert "2026-10-30" not in [label for label, _ in job.due(instant("2026-11-01T01:00:00Z"))]

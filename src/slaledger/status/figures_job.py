@@ -193,7 +193,8 @@ class FiguresJob:
         first = self.stores.minutes.first_instant()
         if first is None:
             return []
-        known = self.figures.periods()
+        found = self.figures.periods()
+        known = {label: settled for label, (settled, _at) in found.items()}
         events_key = self.events().model_dump_json()
         if self._events_seen is not None and self._events_seen != events_key:
             # Windows changed (an operator classified an incident, say): every figure not yet
@@ -218,7 +219,10 @@ class FiguresJob:
             label = day_text(day)
             if self._failed.get(label, 0) > now:
                 continue
-            if label not in known or label in self._stale:
+            # Once more after the grace: probes an agent sent late count in the day's bar.
+            late = (day + 1) * US_PER_DAY + self.statement_grace
+            again = label in found and found[label][1] < late <= now
+            if label not in known or label in self._stale or again:
                 work.append((label, partial(self.settle_day, day)))
         return work
 

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import Engine, and_, delete, func, insert, select
+from sqlalchemy import Engine, and_, case, delete, func, insert, select
 
 from slaledger.store import schema
 
@@ -83,16 +83,20 @@ class FigureStore:
                 connection.execute(insert(schema.figures), rows)
         return len(rows)
 
-    def periods(self) -> dict[str, bool]:
-        """Every period with figures, and whether it is settled."""
+    def periods(self) -> dict[str, tuple[bool, int]]:
+        """Every period with figures: whether it is settled, and when it was computed."""
         table = schema.figures.c
         with self._engine.connect() as connection:
             found = connection.execute(
-                select(table.period, table.settled)
-                .distinct()
+                select(
+                    table.period,
+                    func.max(case((table.settled, 1), else_=0)),
+                    func.max(table.computed_at),
+                )
                 .where(table.contract == self._contract)
+                .group_by(table.period)
             ).all()
-        return {period: bool(settled) for period, settled in found}
+        return {period: (bool(settled), int(at)) for period, settled, at in found}
 
     def stamp(self) -> tuple[int, int]:
         """How many figures there are and when the latest was written: a reader that saw the
