@@ -273,6 +273,7 @@ def build_publishing(
     publisher = PublisherProcess(config, events=maintenance.events)
     publication = Publication(
         snapshots=publisher.latest,
+        live=publisher.live,
         incidents=incidents,
         maintenance=maintenance,
         audit=AuditLog(engine),

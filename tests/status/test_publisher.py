@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,6 +71,11 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
     assert web.days[-1].day == "2026-11-21"
     assert web.days[-1].incident_ids == (incident.id,)
     assert snapshot.overall == "partial-outage"
+    live = json.loads(publisher.live_body)
+    assert live["at"] == "2026-11-21T12:00:00Z"
+    web_live = next(r for r in live["results"] if r["service"] == "web")
+    # An hour of probes in the 29,520 minutes of the month so far.
+    assert (web_live["downtime_minutes"], web_live["coverage"]) == (10, "0.203252")
 
     second = tmp_path / "second.csv"
     second.write_text(HEADER + probes(NOON, 6, 200))

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from slaledger.core.classified import Classified
 from slaledger.core.figures import as_fraction, decimal_text, whole_minutes_allowed
 from slaledger.core.observations import Observations
 from slaledger.core.periods import Period
@@ -79,7 +80,7 @@ def elapsed_buckets(period: Period, at: int) -> tuple[int, int]:
     return first, end
 
 
-def live_report(report: Report, observations: Observations, at: int) -> LiveReport:
+def live_report(report: Report, observations: Observations | Classified, at: int) -> LiveReport:
     """``report`` (settled month to date at ``at``) with coverage and error budgets.
 
     ``observations`` are those the report was settled from (extra rows outside a result's
@@ -121,7 +122,7 @@ def _budget_probes(result: Result) -> int | None:
     return allowed.numerator // allowed.denominator - result.probes.down
 
 
-def _key(observations: Observations, result: Result) -> tuple[int, int | None] | None:
+def _key(observations: Observations | Classified, result: Result) -> tuple[int, int | None] | None:
     """The (service code, location code or None) of ``result`` in ``observations``."""
     if result.service not in observations.services:
         return None
@@ -134,7 +135,7 @@ def _key(observations: Observations, result: Result) -> tuple[int, int | None] |
 
 
 def _covered_minutes(
-    observations: Observations, period: Period, at: int, *, per_location: bool
+    observations: Observations | Classified, period: Period, at: int, *, per_location: bool
 ) -> dict[tuple[int, int | None], int]:
     """Elapsed minutes of ``period`` with an observation, per service (and location)."""
     first, end = elapsed_buckets(period, at)

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
+from slaledger.core.live import live_report
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
 from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, Stores, retain
@@ -27,6 +29,11 @@ from slaledger.store.maintenance_store import MaintenanceStore
 log = logging.getLogger("slaledger.publisher")
 
 OnChange = Callable[[IncidentView | MaintenanceView], None]
+
+
+def live_json(document: dict[str, object]) -> bytes:
+    """Compact UTF-8 JSON, as the API writes it."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class Publisher:
@@ -59,6 +66,8 @@ class Publisher:
         self._retained_day: int | None = None
         self._lock = threading.Lock()
         self._maintenance_lock = threading.Lock()
+        self.live_body = b""
+        """The month to date as ``GET /api/v1/live`` serves it, from the latest tick."""
         self.snapshot: StatusSnapshot | None = None
         """The latest snapshot; ``None`` until the first :meth:`tick`."""
 
@@ -77,6 +86,7 @@ class Publisher:
             ):
                 log.info("automatic incident #%d: %s (%s)", view.id, view.title, view.status)
                 self._on_change(view)
+            self.live_body = live_json(live_report(live.own, live.data, now).as_dict())
             self.snapshot = self.builder.build(now, live)
             return self.snapshot
 

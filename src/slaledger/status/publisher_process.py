@@ -120,7 +120,7 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
             try:
                 snapshot = publisher.tick(clock())
                 built = time.monotonic() - started
-                pipe.send(snapshot)
+                pipe.send((snapshot, publisher.live_body))
                 log.info(
                     "snapshot of %d services built in %.2f s, sent in %.2f s",
                     len(snapshot.services),
@@ -156,6 +156,7 @@ class PublisherProcess:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._pipe: Connection | None = None
         self._snapshot: StatusSnapshot | None = None
+        self._live = b""
         self._stopping = threading.Event()
         self._receiver: threading.Thread | None = None
 
@@ -164,6 +165,10 @@ class PublisherProcess:
         server's process, for the live figures)."""
         stored = Events() if self._events is None else self._events()
         return merge_events(self.config.file_events, stored)
+
+    def live(self) -> bytes:
+        """The month to date (``GET /api/v1/live``) of the latest snapshot."""
+        return self._live
 
     def latest(self) -> StatusSnapshot:
         if self._snapshot is None:
@@ -186,7 +191,8 @@ class PublisherProcess:
         if not pipe.poll(timeout):
             self.stop()
             raise RuntimeError(f"the publisher built no snapshot within {timeout:.0f} s")
-        first: StatusSnapshot = pipe.recv()
+        first: StatusSnapshot
+        first, self._live = pipe.recv()
         self._snapshot = first
         self._receiver = threading.Thread(target=self._receive, name="snapshots", daemon=True)
         self._receiver.start()
@@ -197,7 +203,8 @@ class PublisherProcess:
             pipe = self._pipe
             assert pipe is not None
             try:
-                snapshot: StatusSnapshot = pipe.recv()
+                snapshot: StatusSnapshot
+                snapshot, live = pipe.recv()
             except (EOFError, OSError):
                 if self._stopping.wait(1.0):  # the server is shutting down
                     return
@@ -208,7 +215,7 @@ class PublisherProcess:
                         self._process.join(1)
                     self._spawn()
                 continue
-            self._snapshot = snapshot
+            self._snapshot, self._live = snapshot, live
             if self.on_snapshot is not None:
                 try:
                     self.on_snapshot(snapshot)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract, ProbeRatio
 from slaledger.core.events import Events
 from slaledger.core.figures import whole_minutes_allowed
@@ -59,6 +60,8 @@ class LiveMonth:
     variants, and today so far (pooled)."""
 
     now: int
+    data: Classified
+    """What was settled: the month to date, classified."""
     own: Report
     pooled: Report
     by_location: Report
@@ -173,6 +176,7 @@ class SnapshotBuilder:
         )
         return LiveMonth(
             now,
+            data,
             own,
             settled[False],
             settled[True],

@@ -274,6 +274,8 @@ class Publication:
     """What the status page, public APIs, operator API and subscriptions run on."""
 
     snapshots: Callable[[], StatusSnapshot]
+    live: Callable[[], bytes]
+    """The month to date, computed with each snapshot (``GET /api/v1/live``)."""
     incidents: IncidentStore
     maintenance: MaintenanceStore
     audit: AuditLog
@@ -353,9 +355,13 @@ def create_app(
             }
         )
 
+    # With a publisher, the month to date comes with its snapshots: settled in its process,
+    # never in this one.
+    month_to_date_body = live.body if publication is None else publication.live
+
     @app.get("/api/v1/live")
     def month_to_date() -> Response:
-        return Response(live.body(), media_type="application/json")
+        return Response(month_to_date_body(), media_type="application/json")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
