@@ -36,11 +36,15 @@ class Stores:
     minutes: MinuteTier
     statements: StatementStore
 
+    @classmethod
+    def of(cls, engine: Engine) -> Stores:
+        return cls(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
+
 
 def open_stores(url: str) -> Stores:
     engine = connect(url)
     migrate(engine)
-    return Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
+    return Stores.of(engine)
 
 
 def load_classified(stores: Stores, contract: Contract, start: int, end: int) -> Classified:

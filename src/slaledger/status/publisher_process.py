@@ -34,9 +34,6 @@ from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
-from slaledger.store.minute_tier import MinuteTier
-from slaledger.store.observation_store import ObservationStore
-from slaledger.store.statements import StatementStore
 from slaledger.store.subscriber_store import SubscriberStore
 
 log = logging.getLogger("slaledger.publisher")
@@ -74,7 +71,7 @@ def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publis
     return Publisher(
         contract,
         config.file_events,
-        Stores(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine)),
+        Stores.of(engine),
         IncidentStore(engine, contract),
         MaintenanceStore(engine, contract),
         FigureStore(engine, contract.contract),

@@ -291,15 +291,22 @@ def operator_router(  # noqa: PLR0915 (one closure per endpoint)
 
         return await handle(request, work)
 
-    @router.get("/incidents/{incident_id}/history")
-    async def incident_history(request: Request, incident_id: str) -> JSONResponse:
+    def history(
+        subject: Literal["incident", "maintenance"], text: str, what: str, get: Callable[[int], Any]
+    ) -> Callable[[str], Awaitable[tuple[int, dict[str, Any], View | None]]]:
+        """The audit entries of one incident or window (404 when it does not exist)."""
+
         async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            await run_in_threadpool(incidents.get, number)
-            entries = await run_in_threadpool(audit.history, "incident", number)
+            number = _id(text, what)
+            await run_in_threadpool(get, number)
+            entries = await run_in_threadpool(audit.history, subject, number)
             return 200, {"history": [audit_json(e) for e in entries]}, None
 
-        return await handle(request, work)
+        return work
+
+    @router.get("/incidents/{incident_id}/history")
+    async def incident_history(request: Request, incident_id: str) -> JSONResponse:
+        return await handle(request, history("incident", incident_id, "incident", incidents.get))
 
     @router.post("/incidents/{incident_id}/updates")
     async def post_update(request: Request, incident_id: str) -> JSONResponse:
@@ -390,12 +397,7 @@ def operator_router(  # noqa: PLR0915 (one closure per endpoint)
 
     @router.get("/maintenance/{window_id}/history")
     async def maintenance_history(request: Request, window_id: str) -> JSONResponse:
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(window_id, "maintenance window")
-            await run_in_threadpool(maintenance.get, number)
-            entries = await run_in_threadpool(audit.history, "maintenance", number)
-            return 200, {"history": [audit_json(e) for e in entries]}, None
-
+        work = history("maintenance", window_id, "maintenance window", maintenance.get)
         return await handle(request, work)
 
     @router.delete("/maintenance/{window_id}")
