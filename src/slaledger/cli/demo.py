@@ -57,7 +57,13 @@ CONTRACTS = ("heft-io", "itstabyl", "hosting-pop")
     show_default=True,
     help="How long the live demo runs (Ctrl-C stops it sooner).",
 )
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port of the live demo's status page and API.",
+)
 @reports_user_errors
 def command(out: Path, month: str, live: bool, minutes: float, port: int) -> None:
     """Generate a month of probes and events for each example contract and settle it.

@@ -21,7 +21,12 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
     "--db", "db", required=True, help="Database URL (sqlite:///… or postgresql+psycopg://…)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(IMPORT_FORMATS), default="slaledger", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    default="slaledger",
+    show_default=True,
+    help="The file's format: slaledger's own CSV or another monitor's export (docs/imports.md).",
 )
 @click.option("--location", help="Location of the imported probes (default: as in the file).")
 @click.option("--timezone", help="Zone of local times in the file (UptimeRobot dashboard CSV).")

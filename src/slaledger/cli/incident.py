@@ -109,12 +109,15 @@ def command() -> None:
 @command.command("open")
 @click.argument("title")
 @click.option("--service", "services", multiple=True, required=True, help="Repeatable; or '*'.")
-@click.option("--impact", type=click.Choice(IMPACTS), required=True)
+@click.option(
+    "--impact", type=click.Choice(IMPACTS), required=True, help="How bad it is for users."
+)
 @click.option(
     "--status",
     type=click.Choice(INCIDENT_STATUSES[:-1]),
     default="investigating",
     show_default=True,
+    help="Where the work stands.",
 )
 @click.option("--started", help="When it started, ISO 8601 (default: now).")
 @click.option("--body", default="", help="First update, Markdown.")
@@ -151,7 +154,12 @@ def open_incident(
 
 @command.command("update")
 @click.argument("incident_id", type=int)
-@click.option("--status", type=click.Choice(INCIDENT_STATUSES), required=True)
+@click.option(
+    "--status",
+    type=click.Choice(INCIDENT_STATUSES),
+    required=True,
+    help="Where the work stands now (resolved closes it).",
+)
 @click.option("--body", required=True, help="Markdown.")
 @common_options
 @reports_user_errors

@@ -59,7 +59,7 @@ def command() -> None:
 
 @command.command("create")
 @click.option("--service", "services", multiple=True, required=True, help="Repeatable; or '*'.")
-@click.option("--title", required=True)
+@click.option("--title", required=True, help="What is done, as subscribers will read it.")
 @click.option("--start", required=True, help="ISO 8601 instant.")
 @click.option("--end", required=True, help="ISO 8601 instant.")
 @click.option("--location", help="Only this probe location.")

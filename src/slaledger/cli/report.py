@@ -20,7 +20,14 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.option("--db", "db", help="Settle from this database URL instead of a CSV.")
 @click.option("--events", "events", type=_FILE, help="Maintenance and exclusions YAML.")
 @click.option("--month", "month", required=True, help="Calendar month, YYYY-MM.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; json or csv for programs.",
+)
 @click.option("--at", "at", help="End of trailing windows (default: end of the month).")
 @reports_user_errors
 def command(

@@ -76,8 +76,8 @@ def statement_command() -> None:
 @_AT
 @reports_user_errors
 def issue(contract: Path, db: str, month: str, events: Path | None, at: str | None) -> None:
-    """Settle MONTH from the store and keep the report as its statement (once: an existing
-    statement is never rewritten)."""
+    """Settle MONTH of CONTRACT from the store and keep the report as its statement (once:
+    an existing statement is never rewritten)."""
     asked = Settlement.load(contract, events, month, None)
     statement, new = issue_statement(open_stores(db), asked, now=_now(at))
     verb = "issued" if new else "already issued"
@@ -93,8 +93,8 @@ def issue(contract: Path, db: str, month: str, events: Path | None, at: str | No
 @click.option("--month", required=True, help="Calendar month, YYYY-MM.")
 @reports_user_errors
 def show(contract: Path, db: str, month: str) -> None:
-    """Print MONTH's statement exactly as it was issued (its SHA-256 is the digest shown
-    when it was issued)."""
+    """Print CONTRACT's statement of MONTH exactly as it was issued (its SHA-256 is the
+    digest shown when it was issued)."""
     the_contract = load_contract(contract)
     statement = open_stores(db).statements.get(the_contract.contract, month)
     if statement is None:

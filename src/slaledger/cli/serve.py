@@ -50,7 +50,13 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     help="The status page's public URL, used in emails and feeds (default: where it listens).",
 )
 @click.option("--smtp-host", help="SMTP server for subscriber emails (none: emails stay queued).")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), default=25, show_default=True)
+@click.option(
+    "--smtp-port",
+    type=click.IntRange(1, 65535),
+    default=25,
+    show_default=True,
+    help="SMTP server port.",
+)
 @click.option("--smtp-from", help="Sender address (default: status@ the public URL's host).")
 @click.option("--smtp-starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
 @click.option("--smtp-user", help="SMTP login; the password comes from SLALEDGER_SMTP_PASSWORD.")
@@ -66,8 +72,20 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     show_default=True,
     help="Seconds between two refreshes of the status page's figures (a new snapshot).",
 )
-@click.option("--raw-days", type=int, default=DEFAULT_RAW_DAYS, show_default=True)
-@click.option("--minute-days", type=int, default=DEFAULT_MINUTE_DAYS, show_default=True)
+@click.option(
+    "--raw-days",
+    type=int,
+    default=DEFAULT_RAW_DAYS,
+    show_default=True,
+    help="Keep raw observations this many days; older days become minute runs.",
+)
+@click.option(
+    "--minute-days",
+    type=int,
+    default=DEFAULT_MINUTE_DAYS,
+    show_default=True,
+    help="Keep minute runs this many days (five years by default).",
+)
 @reports_user_errors
 def command(
     contract: Path,

@@ -27,7 +27,12 @@ def command() -> None:
 
 
 @command.command("create")
-@click.option("--scope", type=click.Choice(SCOPES), required=True)
+@click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    required=True,
+    help="agent: may send probe results; admin: may use the operator API.",
+)
 @click.option("--name", required=True, help="A unique name, e.g. agent-fra.")
 @_DB
 @reports_user_errors
