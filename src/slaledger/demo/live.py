@@ -1,12 +1,16 @@
 """The live demo: a scripted target service, a server and two agents, all on 127.0.0.1.
 
 Everything runs as the real commands in subprocesses (``slaledger serve``, ``slaledger
-agent``, ``slaledger token``), so the demo exercises the same paths a deployment does.
+agent``, ``slaledger token``), so the demo exercises the same paths a deployment does. Its
+store is seeded first (:mod:`slaledger.demo.history`): 90 days of probes, past incidents and
+maintenance, last month's statement, so the status page shows a product from its first
+second. The scripted timeline starts on the next whole minute (:func:`timeline_epoch`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import signal
 import subprocess
@@ -19,10 +23,24 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from slaledger.adapters.contract_file import load_contract
+from slaledger.adapters.events_file import load_events
 from slaledger.adapters.files import atomic_write_text
+from slaledger.core.timebase import to_instant
+from slaledger.demo.history import Seeded, seed_store
 from slaledger.demo.live_target import CYCLE, TIMELINE, active
 
 LOCATIONS = ("fra", "ams")
+STARTUP_SECONDS = 20
+"""Time left for the server and the agents to start before the timeline does."""
+
+
+def timeline_epoch(now: datetime) -> datetime:
+    """When the scripted timeline starts: the first whole minute at least
+    :data:`STARTUP_SECONDS` after ``now``, so its episodes fill whole minute buckets."""
+    later = now + timedelta(seconds=STARTUP_SECONDS)
+    floor = later.replace(second=0, microsecond=0)
+    return floor if floor == later else floor + timedelta(minutes=1)
 
 
 @dataclass
@@ -51,13 +69,35 @@ class LiveDemo:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append((name, process))
 
-    def start(self, now: datetime) -> None:
+    def seed(self, now: datetime, epoch: datetime) -> Seeded:
+        """A fresh folder, its events file and a store holding the demo's past up to ``now``."""
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
         events = self.folder / "events.yaml"
-        atomic_write_text(events, events_yaml(now))
-        self._start("target", [sys.executable, "-m", "slaledger.demo.live_target"])
+        atomic_write_text(events, events_yaml(epoch))
+        contract = load_contract(self.contract)
+        return seed_store(self.db, contract, to_instant(now), load_events(events, contract))
+
+    def start(
+        self, now: datetime, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> datetime:
+        """Seed the store, then start the target, the server and the agents; returns when the
+        timeline starts."""
+        seeded = self.seed(now, timeline_epoch(now))
+        self.say(
+            f"  seeded {seeded.observations:,} probes of the last 90 days, {seeded.incidents} "
+            f"past incidents, {seeded.maintenance} maintenance windows and the statement of "
+            f"{seeded.statement} in {(clock() - now).total_seconds():.1f} s"
+        )
+        epoch = timeline_epoch(clock())
+        if epoch != timeline_epoch(now):  # seeding took long: the window moves with the timeline
+            atomic_write_text(self.folder / "events.yaml", events_yaml(epoch))
+        events = self.folder / "events.yaml"
+        self._start(
+            "target",
+            [sys.executable, "-m", "slaledger.demo.live_target", "--epoch", str(epoch.timestamp())],
+        )
         self._start(
             "server",
             self._slaledger(
@@ -73,7 +113,7 @@ class LiveDemo:
             ),
         )
         self._wait_for(f"{self.url}/healthz")
-        self.say(self.announce_emergency(now))
+        self.say(self.announce_emergency(epoch))
         for location in LOCATIONS:
             token = subprocess.run(
                 self._slaledger(
@@ -105,6 +145,7 @@ class LiveDemo:
                     str(self.folder / f"agent-{location}.queue"),
                 ),
             )
+        return epoch
 
     def announce_emergency(self, now: datetime) -> str:
         """The operator schedules the emergency router patch as the demo starts (ten minutes
@@ -142,13 +183,13 @@ class LiveDemo:
             "\n", "\n    "
         )
 
-    def _wait_for(self, url: str, seconds: float = 30.0) -> None:
+    def _wait_for(self, url: str, seconds: float = 60.0) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(url, timeout=1):
+                with urllib.request.urlopen(url, timeout=2):
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset or slow while the server starts
                 time.sleep(0.2)
             for name, process in self.processes:
                 if process.poll() is not None:
@@ -202,7 +243,9 @@ def status_lines(
     now = [
         f"  now: {i.story}" for i in TIMELINE if active((i,), i.route, next(iter(i.where)), second)
     ]
-    lines = [f"t+{second // 60:02d}:{second % 60:02d}", *(now or ["  now: all quiet"])]
+    sign = "+" if second >= 0 else "-"
+    elapsed = abs(second)
+    lines = [f"t{sign}{elapsed // 60:02d}:{elapsed % 60:02d}", *(now or ["  now: all quiet"])]
     listed = [] if incidents is None else incidents.get("active", [])
     assert isinstance(listed, list)
     lines += [f"  open incident #{i['id']}: {i['title']} ({i['status']})" for i in listed]
@@ -224,14 +267,21 @@ def run_live(contract: Path, folder: Path, minutes: float, port: int) -> None:
     demo = LiveDemo(contract, folder, port)
     started = datetime.now(UTC)
     demo.say(f"live demo: {contract.name} probed from {', '.join(LOCATIONS)} every 10 s")
-    demo.start(started)
+    try:
+        epoch = demo.start(started)
+    except BaseException:
+        demo.stop()
+        raise
     demo.say(f"  status page {demo.url}/  (JSON: {demo.url}/api/v1/live), logs in {folder}/")
-    demo.say(f"  the timeline of incidents repeats every {CYCLE // 60} minutes; Ctrl-C stops")
+    demo.say(
+        f"  the timeline of incidents starts at {epoch:%H:%M:%S} UTC and repeats every "
+        f"{CYCLE // 60} minutes; Ctrl-C stops"
+    )
     deadline = time.monotonic() + minutes * 60
     try:
         while time.monotonic() < deadline:
             time.sleep(min(30.0, max(0.0, deadline - time.monotonic())))
-            second = int((datetime.now(UTC) - started).total_seconds())
+            second = math.floor((datetime.now(UTC) - epoch).total_seconds())
             try:
                 demo.say("\n".join(status_lines(demo.live(), second, demo.incidents())))
             except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
