@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit test-services bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "slaledger needs Python >= 3.11 (set PYTHON=...)")'
@@ -29,7 +29,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# PostgreSQL started and Debian's chromium installed where this machine allows (quiet when
+# they are there; see the script). The tests that need them are skipped without them.
+test-services:
+	@scripts/test-services.sh
+
+unit: $(STAMP) test-services
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
