@@ -249,3 +249,7 @@ def test_the_store_holds_the_demos_past_before_serve_starts(tmp_path: Path) -> N
     periods = FigureStore(stores.engine, "live-demo").periods()
     assert {"2026-09-06", "2026-12-04", "2026-09", "2026-10", "2026-11"} <= set(periods)
     assert len([p for p in periods if len(p) == 10]) == 90
+
+
+def test_status_lines_before_the_timeline_starts() -> None:
+    assert status_lines({"results": []}, -21) == ["t-00:21", "  now: all quiet"]
