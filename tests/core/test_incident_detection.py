@@ -7,6 +7,7 @@ from builders import contract, observations, steady, utc
 from slaledger.core.events import Events
 from slaledger.core.incident_detection import (
     Decisions,
+    Escalation,
     OpenAutomatic,
     Opening,
     Resolution,
@@ -141,7 +142,7 @@ def test_probe_ratio_opens_when_every_recent_probe_is_down_at_two_locations() ->
             location=None,
             started=at("2026-10-09T12:39:05Z"),
             title="API outage",
-            impact="major",
+            impact="critical",  # every reporting location: a major outage
             reason="every probe down at ams, fra (4 probes since 2026-10-09T12:39:05Z)",
         ),
     )
@@ -201,7 +202,7 @@ def test_an_incident_whose_result_is_gone_resolves_now_and_an_open_one_is_not_op
     None
 ):
     both = steady("api", ["fra", "ams"], START, 41, down=[39, 40], second=5)
-    open_api = OpenAutomatic(3, "api", at("2026-10-09T12:39:05Z"))
+    open_api = OpenAutomatic(3, "api", at("2026-10-09T12:39:05Z"), "critical")
     assert decide(both, "2026-10-09T12:40:30Z", open_api) == Decisions()
     gone = OpenAutomatic(4, "retired", at("2026-10-09T12:00:00Z"))
     assert decide(healthy(41), "2026-10-09T12:40:30Z", gone).resolve == (
@@ -217,7 +218,41 @@ def test_without_observations_probe_ratio_incidents_are_left_alone() -> None:
     instant = at("2026-10-09T12:40:30Z")
     data = observations(healthy(41), base=START)
     report = settle(CONTRACT, data, Events(), (2026, 10), at=instant, known_until=instant)
-    open_api = OpenAutomatic(3, "api", at("2026-10-09T12:39:05Z"))
+    open_api = OpenAutomatic(3, "api", at("2026-10-09T12:39:05Z"), "critical")
     open_web = OpenAutomatic(4, "web", at("2026-10-09T12:10:00Z"))
     decisions = detect_incidents(CONTRACT, report, [open_api, open_web], instant)
     assert [r.incident_id for r in decisions.resolve] == [4]
+
+
+def test_an_outage_at_every_location_is_critical_and_at_some_of_them_major() -> None:
+    everywhere = steady("web", ["fra", "ams", "hel"], START, 36, down=range(30, 60), second=5)
+    (opening,) = decide(everywhere, "2026-10-09T12:35:30Z").open
+    assert (opening.key, opening.impact) == ("web", "critical")
+    two_of_three = [
+        *steady("web", ["fra", "ams"], START, 36, down=range(30, 60), second=5),
+        *steady("web", "hel", START, 36, second=5),
+    ]
+    (opening,) = decide(two_of_three, "2026-10-09T12:35:30Z").open
+    assert (opening.key, opening.impact) == ("web", "major")
+
+
+def test_a_per_location_service_down_at_every_location_is_critical_at_each() -> None:
+    both = steady("edge", ["fra", "ams"], START, 41, down=range(35, 41), second=5)
+    decisions = decide(both, "2026-10-09T12:40:30Z")
+    assert [(o.key, o.impact) for o in decisions.open] == [
+        ("edge@ams", "critical"),
+        ("edge@fra", "critical"),
+    ]
+
+
+def test_an_open_incident_is_raised_to_critical_when_the_outage_reaches_every_location() -> None:
+    rows = [
+        *steady("web", ["fra", "ams"], START, 41, down=range(30, 60), second=5),
+        *steady("web", "hel", START, 41, down=range(38, 60), second=5),
+    ]
+    incident = OpenAutomatic(7, "web", at("2026-10-09T12:30:00Z"), "major")
+    assert decide(rows, "2026-10-09T12:40:30Z", incident) == Decisions(
+        escalate=(Escalation(7, "critical", "the outage is now at every location"),)
+    )
+    raised = OpenAutomatic(7, "web", at("2026-10-09T12:30:00Z"), "critical")
+    assert decide(rows, "2026-10-09T12:40:30Z", raised) == Decisions()

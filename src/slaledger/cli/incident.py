@@ -24,6 +24,7 @@ from slaledger.core.publication import (
     Impact,
     IncidentStatus,
     IncidentView,
+    instant_text,
 )
 from slaledger.core.timebase import format_instant
 from slaledger.store.audit_log import AuditLog
@@ -81,9 +82,9 @@ def _instant(text: str | None, option: str) -> int | None:
 
 def describe(view: IncidentView) -> str:
     """One line: id, title, impact, status and times."""
-    when = f"since {format_instant(view.started)}"
+    when = f"since {instant_text(view.started)}"
     if view.resolved is not None:
-        when = f"{format_instant(view.started)} → {format_instant(view.resolved)}"
+        when = f"{instant_text(view.started)} → {instant_text(view.resolved)}"
     extra = "; automatic" if view.automatic else ""
     if view.exclusion_cause is not None:
         extra += f"; excluded as {view.exclusion_cause}"
@@ -185,6 +186,52 @@ def resolve_incident(
     store, _audit = _store(contract, db)
     view = store.resolve(incident_id, at=_instant(at, "--at"), body=body, actor=actor, now=now())
     click.echo(f"resolved {describe(view)}")
+
+
+@command.command("edit")
+@click.argument("incident_id", type=int)
+@click.option("--title", help="The corrected title.")
+@click.option("--service", "services", multiple=True, help="Repeatable; replaces the services.")
+@click.option("--impact", type=click.Choice(IMPACTS))
+@click.option("--started", help="When it started, ISO 8601.")
+@click.option("--resolved", help="When it was resolved (a resolved incident), ISO 8601.")
+@common_options
+@reports_user_errors
+def edit_incident(
+    incident_id: int,
+    title: str | None,
+    services: tuple[str, ...],
+    impact: Impact | None,
+    started: str | None,
+    resolved: str | None,
+    contract: Path,
+    db: str,
+    actor: str,
+) -> None:
+    """Correct a mistaken incident INCIDENT_ID (audited with before and after)."""
+    store, _audit = _store(contract, db)
+    view = store.edit(
+        incident_id,
+        title=title,
+        services=None if not services else ("*" if services == ("*",) else list(services)),
+        impact=impact,
+        started=_instant(started, "--started"),
+        resolved=_instant(resolved, "--resolved"),
+        actor=actor,
+        now=now(),
+    )
+    click.echo(f"corrected {describe(view)}")
+
+
+@command.command("delete")
+@click.argument("incident_id", type=int)
+@common_options
+@reports_user_errors
+def delete_incident(incident_id: int, contract: Path, db: str, actor: str) -> None:
+    """Delete a mistaken incident INCIDENT_ID and its updates (the audit log keeps them)."""
+    store, _audit = _store(contract, db)
+    view = store.delete(incident_id, actor=actor, now=now())
+    click.echo(f"deleted {describe(view)}")
 
 
 @command.command("classify")

@@ -23,7 +23,7 @@ from slaledger.core.maintenance_suggest import (
     maintenance_notice,
     suggest_window,
 )
-from slaledger.core.publication import MaintenanceView
+from slaledger.core.publication import MaintenanceView, instant_text
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
 from slaledger.store.database import connect, migrate
@@ -48,7 +48,7 @@ def describe(view: MaintenanceView) -> str:
     state = "; cancelled" if view.cancelled else ""
     return (
         f"maintenance #{view.id} {view.title!r} ({_services(view)}{where}; "
-        f"{format_instant(view.start)} → {format_instant(view.end)}; {view.kind}{state})"
+        f"{instant_text(view.start)} → {instant_text(view.end)}; {view.kind}{state})"
     )
 
 
@@ -129,6 +129,53 @@ def cancel(window_id: int, contract: Path, db: str, actor: str) -> None:
     """Cancel maintenance window WINDOW_ID: its time is no longer excluded."""
     view = _store(contract, db).cancel(window_id, actor=actor, now=incident.now())
     click.echo(f"cancelled {describe(view)}; its time is no longer excluded")
+
+
+@command.command("edit")
+@click.argument("window_id", type=int)
+@click.option("--title", help="The corrected title.")
+@click.option("--service", "services", multiple=True, help="Repeatable, or '*'; replaces them.")
+@click.option("--start", help="ISO 8601 instant.")
+@click.option("--end", help="ISO 8601 instant.")
+@click.option("--location", help="Only this probe location.")
+@incident.common_options
+@reports_user_errors
+def edit(
+    window_id: int,
+    title: str | None,
+    services: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    location: str | None,
+    contract: Path,
+    db: str,
+    actor: str,
+) -> None:
+    """Correct a mistaken maintenance window WINDOW_ID (audited with before and after)."""
+    store = _store(contract, db)
+    view = store.edit(
+        window_id,
+        title=title,
+        services=None if not services else ("*" if services == ("*",) else list(services)),
+        start=None if start is None else parse_instant_option(start, "--start"),
+        end=None if end is None else parse_instant_option(end, "--end"),
+        location=location,
+        actor=actor,
+        now=incident.now(),
+    )
+    click.echo(f"corrected {describe(view)}")
+    click.echo(notice_for(store.contract, view).message)
+
+
+@command.command("delete")
+@click.argument("window_id", type=int)
+@incident.common_options
+@reports_user_errors
+def delete(window_id: int, contract: Path, db: str, actor: str) -> None:
+    """Delete a mistaken maintenance window WINDOW_ID (the audit log keeps it); cancel
+    keeps a window on the page, delete removes it."""
+    view = _store(contract, db).delete(window_id, actor=actor, now=incident.now())
+    click.echo(f"deleted {describe(view)}")
 
 
 @command.command("suggest")

@@ -117,6 +117,9 @@ class Service(StrictModel):
     downtime: DowntimeRule
     outcomes: tuple[OutcomeRule, ...] = DEFAULT_OUTCOMES
     maintenance: MaintenancePolicy | None = None
+    stale_after: Annotated[Duration, Field(gt=0)] | None = None
+    """No probe result for this long: the page says "no recent data" instead of a state
+    (default: the contract's ``stale_after``, else twice the longest check interval)."""
     excludable_causes: tuple[str, ...] = ()
     exclude_from: tuple[Literal["downtime", "total"], ...] = ("downtime",)
     checks: Checks = ()
@@ -174,6 +177,8 @@ class Contract(StrictModel):
     timezone: str = "UTC"
     services: dict[str, Service]
     credits: Credits | None = None
+    stale_after: Annotated[Duration, Field(gt=0)] | None = None
+    """The default of every service's ``stale_after``."""
 
     @field_validator("contract")
     @classmethod
@@ -214,3 +219,16 @@ class Contract(StrictModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def stale_after_of(self, service_id: str) -> int | None:
+        """How old a service's newest probe result may be before it counts as stale:
+        its ``stale_after``, the contract's, else twice its longest check interval
+        (``None``: a service without checks nor ``stale_after``, fed by imports only)."""
+        service = self.services[service_id]
+        if service.stale_after is not None:
+            return service.stale_after
+        if self.stale_after is not None:
+            return self.stale_after
+        if not service.checks:
+            return None
+        return 2 * max(check.interval for check in service.checks)

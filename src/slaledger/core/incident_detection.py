@@ -14,6 +14,12 @@ An incident opens when the contract's rule confirms an outage that is still goin
   per-location service is down at each failing location. The incident starts at the
   earliest down probe of the window.
 
+Impact: ``critical`` (a major outage) when the outage is at every location: for a pooled
+service, every location that reported over the last :data:`PROBE_WINDOW` failed every probe;
+for a per-location service, every location of it is down. Otherwise ``major`` for a pooled
+service (a partial outage) and ``minor`` for one location of a per-location service. An
+open incident whose outage spreads to every location is raised to ``critical``.
+
 One incident per result (a service, or a service at one location for ``per_location``)
 at a time; it resolves when that result no longer has an ongoing outage, at the end of its
 latest counted episode (probe-ratio: the first up probe of the window; else ``now``). The
@@ -55,6 +61,8 @@ class Outage:
 
     started: int
     reason: str
+    everywhere: bool = False
+    """Every location is down (see the module's note on impact)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class OpenAutomatic:
     id: int
     key: str
     started: int
+    impact: Impact = "major"
 
 
 @dataclass(frozen=True)
@@ -100,9 +109,27 @@ class Resolution:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    incident_id: int
+    impact: Impact
+    reason: str
+
+
+@dataclass(frozen=True)
 class Decisions:
     open: tuple[Opening, ...] = ()
     resolve: tuple[Resolution, ...] = ()
+    escalate: tuple[Escalation, ...] = ()
+
+
+_IMPACT_RANK: dict[Impact, int] = {"none": 0, "minor": 1, "major": 2, "critical": 3}
+
+
+def impact_of(state: ResultState) -> Impact:
+    """The impact of a result's ongoing outage (see the module's note)."""
+    if state.outage is not None and state.outage.everywhere:
+        return "critical"
+    return "major" if state.location is None else "minor"
 
 
 def minute_rule_states(report: Report, now: int, grace: int = RECOVERY_GRACE) -> list[ResultState]:
@@ -124,17 +151,22 @@ def minute_rule_states(report: Report, now: int, grace: int = RECOVERY_GRACE) ->
     return states
 
 
-def probe_ratio_states(
+Probes = dict[str, list[tuple[int, int]]]
+"""Per location: (instant, outcome) of each up or down probe."""
+
+
+def recent_probes(
     contract: Contract,
     observations: Observations,
     events: Events,
     now: int,
+    services: Sequence[str],
     window: int = PROBE_WINDOW,
-) -> list[ResultState]:
-    """The state of every ``probe-ratio`` result over the last ``window`` before ``now``."""
-    ratio = [sid for sid, s in contract.services.items() if isinstance(s.downtime, ProbeRatio)]
-    if not ratio:
-        return []
+) -> dict[str, Probes]:
+    """Each service's up and down probes of the last ``window`` before ``now`` by location,
+    left out: probes classified ``excluded`` and those inside excluded time."""
+    if not services:
+        return {}
     recent = (observations.timestamp >= now - window) & (observations.timestamp < now)
     outcome = classify(
         observations,
@@ -144,9 +176,8 @@ def probe_ratio_states(
         ],
     )
     excluded = resolve_windows(contract, events)
-    states: list[ResultState] = []
-    for service_id in ratio:
-        service = contract.services[service_id]
+    found: dict[str, Probes] = {}
+    for service_id in services:
         code = (
             observations.services.index(service_id) if service_id in observations.services else -1
         )
@@ -158,6 +189,24 @@ def probe_ratio_states(
             kept = int(outcome[row]) in (UP, DOWN)
             if kept and not excluded[service_id].for_location(name).contains(np.array([at])).any():
                 by_location.setdefault(name, []).append((at, int(outcome[row])))
+        found[service_id] = by_location
+    return found
+
+
+def probe_ratio_states(
+    contract: Contract,
+    observations: Observations,
+    events: Events,
+    now: int,
+    window: int = PROBE_WINDOW,
+) -> list[ResultState]:
+    """The state of every ``probe-ratio`` result over the last ``window`` before ``now``."""
+    ratio = [sid for sid, s in contract.services.items() if isinstance(s.downtime, ProbeRatio)]
+    gathered = recent_probes(contract, observations, events, now, ratio, window)
+    states: list[ResultState] = []
+    for service_id in ratio:
+        service = contract.services[service_id]
+        by_location = gathered[service_id]
         if service.per_location:
             for name, probes in sorted(by_location.items()):
                 states.append(_ratio_state(service_id, name, {name: probes}, 1))
@@ -177,7 +226,8 @@ def _ratio_state(
         where = ", ".join(failing)
         count = sum(len(probes[name]) for name in failing)
         reason = f"every probe down at {where} ({count} probes since {format_instant(started)})"
-        return ResultState(service, location, Outage(started, reason))
+        everywhere = location is None and len(failing) == len(probes)
+        return ResultState(service, location, Outage(started, reason, everywhere))
     return ResultState(service, location, None, min(ups) if ups else None)
 
 
@@ -194,6 +244,21 @@ def detect_incidents(
     the report was settled from) and ``events`` are needed for ``probe-ratio`` services."""
     states = minute_rule_states(report, now)
     if observations is not None:
+        states = _where_down(
+            contract,
+            states,
+            recent_probes(
+                contract,
+                observations,
+                events or Events(),
+                now,
+                [
+                    sid
+                    for sid, s in contract.services.items()
+                    if not isinstance(s.downtime, ProbeRatio)
+                ],
+            ),
+        )
         states += probe_ratio_states(contract, observations, events or Events(), now)
     else:  # probe-ratio results cannot be judged: leave their incidents as they are
         open_automatic = [
@@ -207,6 +272,46 @@ def detect_incidents(
     return decide(contract, states, open_automatic, now)
 
 
+def _where_down(
+    contract: Contract, states: list[ResultState], probes: Mapping[str, Probes]
+) -> list[ResultState]:
+    """Minute-rule states with ``everywhere`` set on pooled outages whose every reporting
+    location failed each of its recent probes."""
+    marked = []
+    for state in states:
+        outage = state.outage
+        seen = probes.get(state.service, {})
+        if (
+            outage is not None
+            and state.location is None
+            and seen
+            and all(all(o == DOWN for _, o in at) for at in seen.values())
+        ):
+            outage = Outage(outage.started, outage.reason, everywhere=True)
+        marked.append(ResultState(state.service, state.location, outage, state.recovered))
+    return marked
+
+
+def _spread(contract: Contract, states: Sequence[ResultState]) -> list[ResultState]:
+    """Per-location states with ``everywhere`` set when every location of their service is
+    down (a service seen at a single location never is: one location is not all of them)."""
+    by_service: dict[str, list[ResultState]] = {}
+    for state in states:
+        if state.location is not None:
+            by_service.setdefault(state.service, []).append(state)
+    total = {
+        service: len(seen) > 1 and all(s.outage is not None for s in seen)
+        for service, seen in by_service.items()
+    }
+    spread = []
+    for state in states:
+        outage = state.outage
+        if outage is not None and state.location is not None and total[state.service]:
+            outage = Outage(outage.started, outage.reason, everywhere=True)
+        spread.append(ResultState(state.service, state.location, outage, state.recovered))
+    return spread
+
+
 def decide(
     contract: Contract,
     states: Sequence[ResultState],
@@ -214,6 +319,7 @@ def decide(
     now: int,
 ) -> Decisions:
     """Incidents to open (ongoing outages without one) and to resolve (recovered results)."""
+    states = _spread(contract, states)
     by_key = {state.key: state for state in states}
     open_keys = {incident.key for incident in open_automatic}
     openings = []
@@ -230,14 +336,20 @@ def decide(
                 location=state.location,
                 started=state.outage.started,
                 title=f"{name} outage{where}",
-                impact="major" if state.location is None else "minor",
+                impact=impact_of(state),
                 reason=state.outage.reason,
             )
         )
     resolutions = []
+    escalations = []
     for incident in open_automatic:
         seen = by_key.get(incident.key)
         if seen is not None and seen.outage is not None:
+            impact = impact_of(seen)
+            if _IMPACT_RANK[impact] > _IMPACT_RANK[incident.impact]:
+                escalations.append(
+                    Escalation(incident.id, impact, "the outage is now at every location")
+                )
             continue
         recovered = now if seen is None or seen.recovered is None else seen.recovered
         resolved = min(now, max(incident.started, recovered))
@@ -249,4 +361,4 @@ def decide(
                 "the contract's rule no longer confirms an outage",
             )
         )
-    return Decisions(tuple(openings), tuple(resolutions))
+    return Decisions(tuple(openings), tuple(resolutions), tuple(escalations))

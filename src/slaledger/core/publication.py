@@ -12,6 +12,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
 
+from slaledger.core.timebase import US_PER_DAY, format_instant
+
 ServiceState = Literal[
     "operational", "degraded", "partial-outage", "major-outage", "maintenance", "unknown"
 ]
@@ -27,6 +29,22 @@ IMPACTS: tuple[Impact, ...] = get_args(Impact)
 MaintenanceKind = Literal["scheduled", "emergency"]
 """*scheduled* (excluded) when announced at least the contract's notice ahead, else
 *emergency* (counted like any other time)."""
+
+EARLIEST_INSTANT = 946_684_800_000_000
+"""2000-01-01T00:00:00Z: no incident or maintenance window is accepted before it."""
+FUTURE_HORIZON = 3660 * US_PER_DAY
+"""How far ahead of now a maintenance window may be scheduled (about ten years)."""
+LAST_INSTANT = 253_402_300_800_000_000
+"""The first instant of the year 10000 (exclusive bound of what can be written out)."""
+
+
+def instant_text(instant: int) -> str:
+    """ISO 8601 of ``instant``, or its raw microseconds when no calendar date has it (never
+    raises: it names bad instants in error messages)."""
+    if -62_135_596_800_000_000 <= instant < LAST_INSTANT:
+        return format_instant(instant)
+    return f"{instant} µs from 1970-01-01T00:00:00Z"
+
 
 _STATE_RANK: dict[ServiceState, int] = {
     "operational": 0,
@@ -90,6 +108,12 @@ class ServiceView:
     """Service-wide figures of every retained month, newest first."""
     locations: dict[str, tuple[MonthFigure, ...]] = field(default_factory=dict)
     """Per location: every retained month, newest first."""
+    last_observed: int | None = None
+    """The newest probe result stored for the service (``None``: none in the store)."""
+    stale: bool = False
+    """No fresh result: the newest is older than the service's ``stale_after`` (by default
+    twice its longest check interval). The state is then ``unknown`` unless an incident or
+    maintenance says worse: the figures never look fresher than the data."""
 
 
 @dataclass(frozen=True)
@@ -150,3 +174,33 @@ class StatusSnapshot:
     """In progress or still to come, soonest first."""
     past_maintenance: tuple[MaintenanceView, ...]
     """Newest first."""
+
+    @property
+    def stale_services(self) -> tuple[ServiceView, ...]:
+        """Services without a fresh probe result."""
+        return tuple(view for view in self.services if view.stale)
+
+
+def _sane(instant: int | None) -> bool:
+    return instant is None or 0 <= instant < LAST_INSTANT
+
+
+def _one_line(text: str) -> bool:
+    return "\n" not in text and "\r" not in text
+
+
+def unpublishable(view: IncidentView | MaintenanceView) -> str | None:
+    """Why a stored record cannot be shown as it is (an instant no page can write, a title
+    over several lines), else ``None``. Stores validate what they accept; this guards the
+    public surfaces against a record written before they did."""
+    instants: list[int | None]
+    if isinstance(view, IncidentView):
+        instants = [view.started, view.resolved, *(update.at for update in view.updates)]
+    else:
+        instants = [view.start, view.end, view.announced]
+    bad = next((instant for instant in instants if not _sane(instant)), None)
+    if bad is not None:
+        return f"instant {instant_text(bad)} is out of range"
+    if not _one_line(view.title):
+        return "its title has a line break"
+    return None

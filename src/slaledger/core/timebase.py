@@ -28,10 +28,10 @@ def from_instant(instant: int) -> datetime:
 def format_instant(instant: int) -> str:
     """ISO 8601 in UTC with ``Z``; fractional seconds only when present."""
     moment = from_instant(instant)
+    # The year is padded by hand: strftime's %Y writes year 26 as "26".
+    text = f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S")
     if moment.microsecond:
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0")
-    else:
-        text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+        text += f".{moment.microsecond:06d}".rstrip("0")
     return text + "Z"
 
 

@@ -7,9 +7,12 @@ settled months from their statements. Incidents and maintenance come from their 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+import numpy as np
 
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract, ProbeRatio
@@ -25,6 +28,7 @@ from slaledger.core.publication import (
     ServiceState,
     ServiceView,
     StatusSnapshot,
+    unpublishable,
     worst_state,
 )
 from slaledger.core.report import Report, Result
@@ -33,6 +37,8 @@ from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
 from slaledger.status.figures_job import day_text, lookback, month_of, month_text, variants
 from slaledger.store.figure_store import Figure, FigureStore
+
+log = logging.getLogger("slaledger.publisher")
 
 BAR_DAYS = 90
 RECENT_INCIDENTS = 50
@@ -96,6 +102,32 @@ def _budget(result: Result | None) -> int | None:
     if result is None or result.total_minutes is None or result.downtime_minutes is None:
         return None
     return whole_minutes_allowed(result.target, result.total_minutes) - result.downtime_minutes
+
+
+def last_observed(data: Classified, now: int) -> dict[str, int]:
+    """The newest probe result of each service in ``data``, up to ``now``."""
+    ends = data.timestamp if data.last is None else data.last
+    kept = data.timestamp <= now
+    newest = np.full(len(data.services), -1, dtype=np.int64)
+    np.maximum.at(newest, data.service[kept], np.minimum(ends[kept], now))
+    return {name: int(newest[code]) for code, name in enumerate(data.services) if newest[code] >= 0}
+
+
+V = TypeVar("V", IncidentView, MaintenanceView)
+
+
+def publishable(views: Sequence[V]) -> list[V]:
+    """``views`` without the records no page could show (logged): one bad record never
+    breaks a public surface."""
+    kept = []
+    for view in views:
+        problem = unpublishable(view)
+        if problem is None:
+            kept.append(view)
+        else:
+            kind = "incident" if isinstance(view, IncidentView) else "maintenance window"
+            log.error("%s #%d is not published: %s; correct or delete it", kind, view.id, problem)
+    return kept
 
 
 def _covers(services: Sequence[str] | str, service: str) -> bool:
@@ -209,21 +241,15 @@ class SnapshotBuilder:
                 )
                 target.append(_month_figure(figure))
 
-        active = self._incidents.all(active=True, limit=RECENT_INCIDENTS)
-        recent = [
-            i
-            for i in self._incidents.all(active=False, limit=RECENT_INCIDENTS)
-            if i.resolved is not None and i.resolved >= now - BAR_DAYS * US_PER_DAY
-        ]
-        windows = [*self._maintenance.all(include_cancelled=True), *self._file_windows]
-        upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
-        past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
+        active, recent, upcoming, past = self._records(now)
+        observed = last_observed(live.data, now)
         pooled = {r.service: r for r in live.pooled.results}
         today_results = {r.service: r for r in live.today.results}
         views = []
         for service_id, service in contract.services.items():
             mtd = pooled.get(service_id)
-            state = self._state(service_id, mtd, active, upcoming, now)
+            newest, stale = self._freshness(service_id, observed, now)
+            state = self._state(service_id, mtd, active, upcoming, now, stale)
             bars = []
             for day in range(today - BAR_DAYS + 1, today + 1):
                 text = day_text(day)
@@ -274,6 +300,8 @@ class SnapshotBuilder:
                         location: tuple(sorted(figures, key=lambda m: m.month, reverse=True))
                         for location, figures in sorted(by_location.items())
                     },
+                    last_observed=newest,
+                    stale=stale,
                 )
             )
         return StatusSnapshot(
@@ -289,6 +317,32 @@ class SnapshotBuilder:
             past_maintenance=tuple(past[:PAST_MAINTENANCE]),
         )
 
+    def _records(
+        self, now: int
+    ) -> tuple[
+        list[IncidentView], list[IncidentView], list[MaintenanceView], list[MaintenanceView]
+    ]:
+        """Active and recently resolved incidents, upcoming and past maintenance: only
+        records a page can show."""
+        active = publishable(self._incidents.all(active=True, limit=RECENT_INCIDENTS))
+        recent = [
+            i
+            for i in publishable(self._incidents.all(active=False, limit=RECENT_INCIDENTS))
+            if i.resolved is not None and i.resolved >= now - BAR_DAYS * US_PER_DAY
+        ]
+        windows = publishable([*self._maintenance.all(include_cancelled=True), *self._file_windows])
+        upcoming = sorted((w for w in windows if w.end > now), key=lambda w: w.start)
+        past = sorted((w for w in windows if w.end <= now), key=lambda w: -w.start)
+        return active, recent, upcoming, past
+
+    def _freshness(
+        self, service_id: str, observed: dict[str, int], now: int
+    ) -> tuple[int | None, bool]:
+        """The service's newest probe result and whether it is too old (stale)."""
+        newest = observed.get(service_id)
+        limit = self._contract.stale_after_of(service_id)
+        return newest, limit is not None and (newest is None or now - newest > limit)
+
     @staticmethod
     def _state(
         service_id: str,
@@ -296,6 +350,7 @@ class SnapshotBuilder:
         active: Sequence[IncidentView],
         upcoming: Sequence[MaintenanceView],
         now: int,
+        stale: bool = False,
     ) -> ServiceState:
         states: list[ServiceState] = [
             _IMPACT_STATE[i.impact] for i in active if _covers(i.services, service_id)
@@ -305,6 +360,8 @@ class SnapshotBuilder:
             for w in upcoming
         ):
             states.append("maintenance")
+        if stale:  # no fresh data: never operational, an incident may still say worse
+            states.append("unknown")
         if not states:
             return "unknown" if mtd is None or mtd.availability is None else "operational"
         return worst_state(states)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,7 +18,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from slaledger.core.contract import Contract
 from slaledger.core.markdown_text import MAX_MARKDOWN_CHARS
-from slaledger.core.timebase import format_instant
+from slaledger.core.publication import EARLIEST_INSTANT, FUTURE_HORIZON, instant_text
 from slaledger.errors import Problem, UserError
 from slaledger.store.operations_schema import audit_log
 
@@ -128,11 +129,19 @@ class ConflictError(UserError):
 
 
 def check_title(title: str) -> str:
-    """A stripped title of 1 to 300 characters; :class:`UserError` naming ``title`` else."""
+    """A stripped title of 1 to 300 characters on one line; :class:`UserError` naming
+    ``title`` else (a line break would end up in an email's Subject header)."""
     stripped = title.strip()
     if not 1 <= len(stripped) <= 300:
         raise UserError(
             Problem(f"expected 1 to 300 characters, got {len(stripped)}", field="title")
+        )
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in stripped):
+        raise UserError(
+            Problem(
+                "expected one line of text, got a line break or another control character",
+                field="title",
+            )
         )
     return stripped
 
@@ -193,11 +202,26 @@ def check_choice(value: str, choices: Sequence[str], name: str) -> None:
 
 
 def check_not_after(instant: int, now: int, name: str) -> None:
+    check_sane(instant, now, name)
     if instant > now:
         raise UserError(
             Problem(
-                f"expected an instant at or before now ({format_instant(now)}), "
-                f"got {format_instant(instant)}",
+                f"expected an instant at or before now ({instant_text(now)}), "
+                f"got {instant_text(instant)}",
+                field=name,
+            )
+        )
+
+
+def check_sane(instant: int, now: int, name: str) -> None:
+    """An instant from 2000-01-01 to :data:`FUTURE_HORIZON` after ``now``: a year 0026 or
+    0001 is a typing mistake, and would break every page that shows it."""
+    latest = now + FUTURE_HORIZON
+    if not EARLIEST_INSTANT <= instant <= latest:
+        raise UserError(
+            Problem(
+                f"expected an instant from {instant_text(EARLIEST_INSTANT)} to "
+                f"{instant_text(latest)}, got {instant_text(instant)}",
                 field=name,
             )
         )

@@ -11,21 +11,23 @@ takes.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, MaintenanceWindow
 from slaledger.core.maintenance_suggest import NoticeCheck, notice_check
-from slaledger.core.publication import MaintenanceView
-from slaledger.core.timebase import format_instant, from_instant
+from slaledger.core.publication import MaintenanceView, instant_text, unpublishable
+from slaledger.core.timebase import from_instant
 from slaledger.errors import Problem, UserError
 from slaledger.store.audit_log import (
     ConflictError,
     NotFoundError,
     check_location,
+    check_sane,
     check_services,
     check_title,
     record,
@@ -34,6 +36,30 @@ from slaledger.store.incident_store import IncidentStore
 from slaledger.store.operations_schema import maintenance
 
 Services = Literal["*"] | tuple[str, ...]
+log = logging.getLogger("slaledger.maintenance")
+
+
+MAX_WINDOW = 366 * 86_400_000_000
+"""The longest maintenance window: a year."""
+
+
+def _check_span(start: int, end: int, now: int) -> None:
+    check_sane(start, now, "start")
+    check_sane(end, now, "end")
+    if end <= start:
+        raise UserError(
+            Problem(
+                f"expected an end after start {instant_text(start)}, got {instant_text(end)}",
+                field="end",
+            )
+        )
+    if end - start > MAX_WINDOW:
+        raise UserError(
+            Problem(
+                f"expected a window of at most 366 days, got {(end - start) // 86_400_000_000}",
+                field="end",
+            )
+        )
 
 
 def notice_for(contract: Contract, view: MaintenanceView) -> NoticeCheck:
@@ -46,9 +72,9 @@ def _state(view: MaintenanceView) -> dict[str, Any]:
         "title": view.title,
         "services": view.services if view.services == "*" else list(view.services),
         "location": view.location,
-        "start": format_instant(view.start),
-        "end": format_instant(view.end),
-        "announced": format_instant(view.announced),
+        "start": instant_text(view.start),
+        "end": instant_text(view.end),
+        "announced": instant_text(view.announced),
         "kind": view.kind,
         "cancelled": view.cancelled,
     }
@@ -65,7 +91,10 @@ class MaintenanceStore:
         stored = json.loads(row.services)
         services: Services = "*" if stored == "*" else tuple(stored)
         start, end, announced = int(row.start), int(row.end), int(row.announced)
-        check = notice_check(self.contract, services, start, end, announced, str(row.title))
+        try:
+            check = notice_check(self.contract, services, start, end, announced, str(row.title))
+        except (OverflowError, ValueError):  # a window stored before instants were checked
+            check = NoticeCheck("emergency", "its instants are out of range: correct or delete it")
         return MaintenanceView(
             id=int(row.id),
             title=str(row.title),
@@ -115,14 +144,7 @@ class MaintenanceStore:
         title = check_title(title)
         named = check_services(self.contract, services, star=True)
         location = check_location(location)
-        if end <= start:
-            raise UserError(
-                Problem(
-                    f"expected an end after start {format_instant(start)}, "
-                    f"got {format_instant(end)}",
-                    field="end",
-                )
-            )
+        _check_span(start, end, now)
         with self._engine.begin() as connection:
             result = connection.execute(
                 insert(maintenance),
@@ -179,10 +201,87 @@ class MaintenanceStore:
             )
         return after
 
+    def edit(
+        self,
+        window_id: int,
+        *,
+        actor: str,
+        now: int,
+        title: str | None = None,
+        services: Sequence[str] | Literal["*"] | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        location: str | None = None,
+        clear_location: bool = False,
+    ) -> MaintenanceView:
+        """Correct a mistaken window: title, services, location, start or end. It keeps
+        the instant it was announced, so its notice is judged from then."""
+        values: dict[str, Any] = {}
+        if title is not None:
+            values["title"] = check_title(title)
+        if services is not None:
+            named = check_services(self.contract, services, star=True)
+            values["services"] = json.dumps(named if named == "*" else list(named))
+        if location is not None or clear_location:
+            values["location"] = check_location(location)
+        if not values and start is None and end is None:
+            raise UserError(
+                Problem(
+                    "expected at least one of title, services, location, start, end",
+                    field="body",
+                )
+            )
+        with self._engine.begin() as connection:
+            row = self._row(connection, window_id, lock=True)
+            before = self._view(row)
+            first = before.start if start is None else start
+            last = before.end if end is None else end
+            _check_span(first, last, now)
+            connection.execute(
+                update(maintenance)
+                .where(maintenance.c.id == window_id)
+                .values(**values, start=first, end=last)
+            )
+            after = self._view(self._row(connection, window_id))
+            record(
+                connection,
+                at=now,
+                actor=actor,
+                action="maintenance.edit",
+                subject="maintenance",
+                subject_id=window_id,
+                before=_state(before),
+                after={**_state(after), "notice": notice_for(self.contract, after).message},
+            )
+        return after
+
+    def delete(self, window_id: int, *, actor: str, now: int) -> MaintenanceView:
+        """Delete a mistaken window (a cancelled one stays shown; a deleted one does not).
+        The audit entry keeps what it was. Returns the deleted window."""
+        with self._engine.begin() as connection:
+            before = self._view(self._row(connection, window_id, lock=True))
+            connection.execute(delete(maintenance).where(maintenance.c.id == window_id))
+            record(
+                connection,
+                at=now,
+                actor=actor,
+                action="maintenance.delete",
+                subject="maintenance",
+                subject_id=window_id,
+                before=_state(before),
+                after=None,
+            )
+        return before
+
     def windows(self) -> list[MaintenanceWindow]:
-        """Windows not cancelled, as events; services the contract lacks are left out."""
+        """Windows not cancelled, as events; services the contract lacks are left out, and
+        so is a window whose instants are out of range (stored before they were checked)."""
         windows = []
         for view in self.all(include_cancelled=False):
+            problem = unpublishable(view)
+            if problem is not None:
+                log.error("maintenance window #%d is left out: %s", view.id, problem)
+                continue
             services: Services = view.services
             if services != "*":
                 services = tuple(s for s in services if s in self.contract.services)

@@ -8,8 +8,12 @@ record's state refuses (already resolved or cancelled), 503 when the database is
 
 - ``POST /incidents``, ``GET /incidents[?active=true|false]``, ``GET /incidents/{id}``
 - ``POST /incidents/{id}/updates``, ``/classify``, ``/resolve``; ``GET /incidents/{id}/history``
+- ``PATCH /incidents/{id}`` (correct title, services, impact, started, resolved),
+  ``DELETE /incidents/{id}`` (delete a mistaken incident)
 - ``POST /maintenance``, ``GET /maintenance``, ``GET /maintenance/{id}``,
-  ``DELETE /maintenance/{id}`` (cancel), ``GET /maintenance/{id}/history``
+  ``PATCH /maintenance/{id}`` (correct), ``DELETE /maintenance/{id}`` (cancel: kept and
+  shown as cancelled), ``DELETE /maintenance/{id}?purge=true`` (delete a mistaken window),
+  ``GET /maintenance/{id}/history``
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from slaledger.core.contract import Contract
@@ -33,6 +37,7 @@ from slaledger.core.publication import (
     IncidentStatus,
     IncidentView,
     MaintenanceView,
+    instant_text,
 )
 from slaledger.core.timebase import format_instant, to_instant
 from slaledger.errors import UserError
@@ -53,7 +58,8 @@ Clock = Callable[[], int]
 OnChange = Callable[[IncidentView | MaintenanceView], None]
 View = IncidentView | MaintenanceView
 MAX_BODY_BYTES = 1024 * 1024
-STORE_UNAVAILABLE = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
+STORE_UNAVAILABLE = (DBAPIError, sqlite3.DatabaseError, psycopg.Error)
+"""The database failed (down, locked, corrupt): 503, never a 500."""
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
@@ -62,7 +68,7 @@ _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
 
 def _instant(value: int | None) -> str | None:
-    return None if value is None else format_instant(value)
+    return None if value is None else instant_text(value)
 
 
 def incident_json(view: IncidentView) -> dict[str, Any]:
@@ -72,13 +78,13 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
         "services": list(view.services),
         "status": view.status,
         "impact": view.impact,
-        "started": format_instant(view.started),
+        "started": instant_text(view.started),
         "resolved": _instant(view.resolved),
         "automatic": view.automatic,
         "exclusion_cause": view.exclusion_cause,
         "updates": [
             {
-                "at": format_instant(u.at),
+                "at": instant_text(u.at),
                 "status": u.status,
                 "body_html": u.body_html,
                 "author": u.author,
@@ -94,9 +100,9 @@ def maintenance_json(view: MaintenanceView) -> dict[str, Any]:
         "title": view.title,
         "services": view.services if view.services == "*" else list(view.services),
         "location": view.location,
-        "start": format_instant(view.start),
-        "end": format_instant(view.end),
-        "announced": format_instant(view.announced),
+        "start": instant_text(view.start),
+        "end": instant_text(view.end),
+        "announced": instant_text(view.announced),
         "kind": view.kind,
         "reason": view.reason,
         "cancelled": view.cancelled,
@@ -156,6 +162,22 @@ class CreateMaintenance(_Body):
     title: Annotated[str, Field(max_length=300)]
     start: AwareDatetime
     end: AwareDatetime
+    location: str | None = None
+
+
+class EditIncident(_Body):
+    title: Annotated[str, Field(max_length=300)] | None = None
+    services: Services | None = None
+    impact: Impact | None = None
+    started: AwareDatetime | None = None
+    resolved: AwareDatetime | None = None
+
+
+class EditMaintenance(_Body):
+    title: Annotated[str, Field(max_length=300)] | None = None
+    services: Services | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
     location: str | None = None
 
 
@@ -355,6 +377,38 @@ def operator_router(  # noqa: PLR0915 (one closure per endpoint)
 
         return await handle(request, work)
 
+    @router.patch("/incidents/{incident_id}")
+    async def edit_incident(request: Request, incident_id: str) -> JSONResponse:
+        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
+            number = _id(incident_id, "incident")
+            body = await _parse(request, EditIncident)
+            view = await run_in_threadpool(
+                lambda: incidents.edit(
+                    number,
+                    title=body.title,
+                    services=body.services,
+                    impact=body.impact,
+                    started=_at(body.started),
+                    resolved=_at(body.resolved),
+                    actor=actor,
+                    now=clock(),
+                )
+            )
+            return incident_reply(200, view)
+
+        return await handle(request, work)
+
+    @router.delete("/incidents/{incident_id}")
+    async def delete_incident(request: Request, incident_id: str) -> JSONResponse:
+        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
+            number = _id(incident_id, "incident")
+            view = await run_in_threadpool(
+                lambda: incidents.delete(number, actor=actor, now=clock())
+            )
+            return 200, {"deleted": incident_json(view)}, None
+
+        return await handle(request, work)
+
     def maintenance_reply(status: int, view: MaintenanceView) -> tuple[int, dict[str, Any], View]:
         notice = notice_for(contract, view).message
         return status, {"maintenance": maintenance_json(view), "notice": notice}, view
@@ -400,10 +454,39 @@ def operator_router(  # noqa: PLR0915 (one closure per endpoint)
         work = history("maintenance", window_id, "maintenance window", maintenance.get)
         return await handle(request, work)
 
+    @router.patch("/maintenance/{window_id}")
+    async def edit_maintenance(request: Request, window_id: str) -> JSONResponse:
+        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
+            number = _id(window_id, "maintenance window")
+            body = await _parse(request, EditMaintenance)
+            view = await run_in_threadpool(
+                lambda: maintenance.edit(
+                    number,
+                    title=body.title,
+                    services=body.services,
+                    start=_at(body.start),
+                    end=_at(body.end),
+                    location=body.location,
+                    actor=actor,
+                    now=clock(),
+                )
+            )
+            return maintenance_reply(200, view)
+
+        return await handle(request, work)
+
     @router.delete("/maintenance/{window_id}")
     async def cancel_maintenance(request: Request, window_id: str) -> JSONResponse:
         async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
             number = _id(window_id, "maintenance window")
+            purge = request.query_params.get("purge")
+            if purge not in (None, "true", "false"):
+                raise _RefusedError(422, f"purge: expected true or false, got {purge!r}")
+            if purge == "true":
+                gone = await run_in_threadpool(
+                    lambda: maintenance.delete(number, actor=actor, now=clock())
+                )
+                return 200, {"deleted": maintenance_json(gone)}, None
             view = await run_in_threadpool(
                 lambda: maintenance.cancel(number, actor=actor, now=clock())
             )
