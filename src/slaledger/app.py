@@ -281,5 +281,6 @@ def build_publishing(
         on_change=notifier.on_change,
         wake=worker.wake,
         public_url=site.base_url,
+        problem=publisher.problem,
     )
     return Publishing(publisher, publication, worker, notifier)

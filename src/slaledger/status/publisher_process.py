@@ -42,6 +42,9 @@ FIRST_SNAPSHOT_SECONDS = 900.0
 """How long the server waits for the first snapshot (a large store's first settlement)."""
 RESTART_SECONDS = 5.0
 _STOP = "stop"
+_FAILED = "failed"
+LATE_FACTOR = 3
+"""A snapshot more than this many refresh intervals old (plus a minute) is not current."""
 
 
 def wall_clock() -> int:
@@ -126,8 +129,14 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
                 )
             except (BrokenPipeError, EOFError):
                 return
-            except Exception:
+            except Exception as error:
                 log.exception("building the snapshot failed; trying again")
+                lines = str(error).strip().splitlines()
+                reason = lines[0] if lines else type(error).__name__
+                try:
+                    pipe.send((_FAILED, f"the publisher cannot build the figures: {reason}"))
+                except (BrokenPipeError, EOFError, OSError):
+                    return
             wait = max(0.0, config.every_seconds - (time.monotonic() - started))
             if pipe.poll(wait):
                 return  # the only message the parent sends is stop
@@ -156,6 +165,8 @@ class PublisherProcess:
         self._live = b""
         self._stopping = threading.Event()
         self._receiver: threading.Thread | None = None
+        self._received = time.monotonic()
+        self._failure: str | None = None
 
     def events(self) -> Events:
         """The windows in force: the events file's and the operators' (read here, in the
@@ -172,6 +183,16 @@ class PublisherProcess:
             raise RuntimeError("no snapshot yet")
         return self._snapshot
 
+    def problem(self) -> str | None:
+        """Why the latest snapshot is not current (its last build failed, or none came for
+        several refresh intervals), else ``None``."""
+        if self._failure is not None:
+            return self._failure
+        late = time.monotonic() - self._received
+        if self._snapshot is not None and late > LATE_FACTOR * self.config.every_seconds + 60:
+            return f"the publisher has sent no figures for {late:.0f} s"
+        return None
+
     def _spawn(self) -> Connection:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
@@ -185,12 +206,18 @@ class PublisherProcess:
     def start(self, timeout: float = FIRST_SNAPSHOT_SECONDS) -> StatusSnapshot:
         """Start the child and wait for its first snapshot."""
         pipe = self._spawn()
-        if not pipe.poll(timeout):
-            self.stop()
-            raise RuntimeError(f"the publisher built no snapshot within {timeout:.0f} s")
-        first: StatusSnapshot
-        first, self._live = pipe.recv()
-        self._snapshot = first
+        deadline = time.monotonic() + timeout
+        while True:
+            if not pipe.poll(max(0.0, deadline - time.monotonic())):
+                self.stop()
+                raise RuntimeError(f"the publisher built no snapshot within {timeout:.0f} s")
+            first: StatusSnapshot | str
+            first, live = pipe.recv()
+            if not isinstance(first, str):
+                break
+            log.warning("%s", live)  # a failed first build: the child tries again
+        self._snapshot, self._live = first, live
+        self._received = time.monotonic()
         self._receiver = threading.Thread(target=self._receive, name="snapshots", daemon=True)
         self._receiver.start()
         return first
@@ -200,7 +227,7 @@ class PublisherProcess:
             pipe = self._pipe
             assert pipe is not None
             try:
-                snapshot: StatusSnapshot
+                snapshot: StatusSnapshot | str
                 snapshot, live = pipe.recv()
             except (EOFError, OSError):
                 if self._stopping.wait(1.0):  # the server is shutting down
@@ -212,7 +239,11 @@ class PublisherProcess:
                         self._process.join(1)
                     self._spawn()
                 continue
+            if isinstance(snapshot, str):  # (_FAILED, reason)
+                self._failure = str(live)
+                continue
             self._snapshot, self._live = snapshot, live
+            self._received, self._failure = time.monotonic(), None
             if self.on_snapshot is not None:
                 try:
                     self.on_snapshot(snapshot)

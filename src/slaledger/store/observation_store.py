@@ -65,6 +65,10 @@ class ObservationStore:
         self._engine = engine
         self._dialect = engine.dialect.name
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     # -- names ---------------------------------------------------------------------------
 
     def _ids(self, connection: Connection, table: Table, names: Iterable[str]) -> dict[str, int]:

@@ -11,25 +11,25 @@ the same app runs under ``slaledger serve`` and in tests with a clock of their o
 
 Errors are JSON ``{"error": "..."}``: 401 for a missing, unknown or non-agent token, 422
 naming the bad field, 413 for a body over the size limit, 503 with ``Retry-After`` when
-the database cannot take a batch (locked, unreachable): the agent sends it again later.
+the database cannot take a batch (locked, unreachable, corrupt): the agent sends it again
+later. Any route meeting a database error answers 503 JSON, any other failure 500 JSON,
+never plain text; while the store fails, every route answers 503
+(:mod:`slaledger.web.store_health`) and ``/healthz`` says ``failing``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -50,6 +50,13 @@ from slaledger.store.tokens import TokenStore
 from slaledger.web.field_errors import field_error
 from slaledger.web.operator_api import operator_router
 from slaledger.web.status_page import mount_public_web
+from slaledger.web.store_health import (
+    RETRY_AFTER_SECONDS,
+    STORE_ERRORS,
+    HealthGate,
+    StoreHealth,
+    first_line,
+)
 from slaledger.web.subscriptions import subscriptions_router
 
 log = logging.getLogger("slaledger.web")
@@ -65,10 +72,8 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_RESULTS = 100_000
 LAST_INSTANT = 253_402_300_800_000_000
 """The first instant of the year 10000 (exclusive bound on instants)."""
-STORE_UNAVAILABLE = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
+STORE_UNAVAILABLE = STORE_ERRORS
 """The database cannot take a write now (the store writes rows through the raw driver too)."""
-RETRY_AFTER_SECONDS = 5
-"""What a 503 asks agents to wait before sending a batch the store could not take."""
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -260,8 +265,10 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _unavailable(what: str, error: BaseException) -> ApiError:
-    log.warning("%s failed, the database is unavailable: %s", what, str(error).splitlines()[0])
+def _unavailable(what: str, error: BaseException, health: StoreHealth | None = None) -> ApiError:
+    log.warning("%s failed, the database is unavailable: %s", what, first_line(error))
+    if health is not None:
+        health.failed(error)
     return ApiError(
         503,
         "the store cannot take the batch now; send it again later",
@@ -285,6 +292,8 @@ class Publication:
     wake: Callable[[], None]
     """Wakes the outbox worker after a confirmation email is queued."""
     public_url: str
+    problem: Callable[[], str | None] = lambda: None
+    """Why the snapshots are not current (the publisher cannot build them), else ``None``."""
 
 
 def create_app(
@@ -307,6 +316,10 @@ def create_app(
     app = FastAPI(title="slaledger", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.live = live
     app.state.ingestor = writer
+    health = StoreHealth(
+        store.engine, publisher=None if publication is None else publication.problem
+    )
+    app.state.health = health
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
@@ -319,6 +332,22 @@ def create_app(
             {"error": str(error.detail)}, status_code=error.status_code, headers=error.headers
         )
 
+    async def store_error(request: Request, error: Exception) -> JSONResponse:
+        health.failed(error)
+        log.warning("%s %s: the store failed", request.method, request.url.path)
+        return JSONResponse(
+            {"error": "the store is failing now: figures are not current; try again later"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for kind in STORE_ERRORS:
+        app.add_exception_handler(kind, store_error)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, _error: Exception) -> JSONResponse:
+        return JSONResponse({"error": "internal error; it is logged"}, status_code=500)
+
     @app.post("/api/v1/ingest")
     async def ingest(request: Request) -> JSONResponse:
         token = _bearer(request)
@@ -327,7 +356,7 @@ def create_app(
         try:
             scope = await run_in_threadpool(tokens.verify, token)
         except STORE_UNAVAILABLE as error:
-            raise _unavailable("token check", error) from None
+            raise _unavailable("token check", error, health) from None
         if scope is None:
             raise ApiError(401, "unknown or revoked token")
         if scope != "agent":
@@ -345,7 +374,7 @@ def create_app(
                 )
             )
         except STORE_UNAVAILABLE as error:  # locked, unreachable, out of space: try again later
-            raise _unavailable(f"batch {body.batch_id}", error) from None
+            raise _unavailable(f"batch {body.batch_id}", error, health) from None
         return JSONResponse(
             {
                 "batch_id": body.batch_id,
@@ -364,11 +393,19 @@ def create_app(
         return Response(month_to_date_body(), media_type="application/json")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> JSONResponse:
+        problem = health.problem()
+        if problem is None:
+            return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "failing", "error": problem},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+        )
 
     if publication is not None:
         _publish(app, contract, tokens, clock, publication)
+    app.add_middleware(HealthGate, health=health)  # outermost: before the cached fast path
     return app
 
 

@@ -3,7 +3,9 @@
 The figure is truncated (never rounded up) to the target's decimals, at least two, so a badge
 never shows a missed target as met; green when the target is met, red when not, grey
 without data. Periods: the last 30 or 90 UTC days (the mean of the daily figures), the month
-to date, and the calendar year to date (each month weighted by its length).
+to date, and the calendar year to date (each month weighted by its length). A service with
+no recent data shows its figure grey, followed by "no recent data" (the title says since
+when).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from slaledger.core.publication import ServiceView, StatusSnapshot
-from slaledger.core.timebase import US_PER_MINUTE, from_instant, to_instant
+from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant, to_instant
 from slaledger.web.public_api import ErrorOut, QueryError
 from slaledger.web.snapshot_cache import SVG, SnapshotCache
 
@@ -116,7 +118,14 @@ def service_badge(snapshot: StatusSnapshot, service: str, period: Period) -> byt
     else:
         value = truncated(figure, _places(view.target)) + " %"
         colour = GREEN if figure >= Fraction(view.target) else RED
-    return badge_svg(label, value, colour, f"{view.name} — {label}: {value}")
+    title = f"{view.name} — {label}: {value}"
+    if view.stale:  # a figure that stopped: grey, and said so
+        value, colour = f"{value} · no recent data", GREY
+        if view.last_observed is not None:
+            title += f"; no recent data since {format_instant(view.last_observed)}"
+        else:
+            title += "; no recent data"
+    return badge_svg(label, value, colour, title)
 
 
 def badges_router(cache: SnapshotCache) -> APIRouter:

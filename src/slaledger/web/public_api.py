@@ -189,6 +189,14 @@ class ServiceStatusOut(_Out):
     target: Percent
     month_to_date: Availability | None
     error_budget_minutes: int | None
+    last_observed: Instant | None = Field(
+        description="The newest probe result stored for the service; null: none."
+    )
+    stale: bool = Field(
+        description="No recent data: the newest result is older than the service's "
+        "stale_after (default: twice its longest check interval). The state is then "
+        "unknown unless an incident or maintenance says worse."
+    )
 
 
 class StatusOut(_Out):
@@ -377,6 +385,10 @@ def status_document(snapshot: StatusSnapshot) -> StatusOut:
                 target=str(view.target),
                 month_to_date=availability_text(view.month_to_date),
                 error_budget_minutes=view.error_budget_minutes,
+                last_observed=None
+                if view.last_observed is None
+                else format_instant(view.last_observed),
+                stale=view.stale,
             )
             for view in snapshot.services
         ],

@@ -26,6 +26,7 @@ from slaledger.core.contract import Contract
 from slaledger.core.figures import decimal_text
 from slaledger.core.publication import (
     DayFigure,
+    Impact,
     IncidentStatus,
     IncidentView,
     MaintenanceView,
@@ -55,6 +56,14 @@ OVERALL_LABELS: dict[ServiceState, str] = {
     "operational": "All systems operational",
     "unknown": "Status unknown: no recent data",
 }
+IMPACT_LABELS: dict[Impact, str] = {
+    "none": "none",
+    "minor": "degraded performance",
+    "major": "partial outage",
+    "critical": "major outage",
+}
+"""An incident's impact in the words of the state it gives its services (``critical``: a
+major outage), so the banner and the incident say the same."""
 INCIDENT_LABELS: dict[IncidentStatus, str] = {
     "investigating": "Investigating",
     "identified": "Identified",
@@ -76,7 +85,28 @@ MAINTENANCE_ID = re.compile(r"-?\d{1,18}")
 
 def when(instant: int) -> str:
     """``2026-11-03 12:34 UTC``."""
-    return from_instant(instant).strftime("%Y-%m-%d %H:%M UTC")
+    moment = from_instant(instant)
+    return f"{moment.year:04d}-" + moment.strftime("%m-%d %H:%M UTC")
+
+
+def state_now(view: ServiceView) -> str:
+    """A service's state as of now: ``Operational now``; ``No recent data since …`` when
+    its newest probe result is too old (``Major outage now · no recent data since …`` when
+    an incident says worse)."""
+    if view.stale:
+        since = "" if view.last_observed is None else f" since {when(view.last_observed)}"
+        if view.state == "unknown":
+            return f"No recent data{since}"
+        return f"{STATE_LABELS[view.state]} now · no recent data{since}"
+    if view.state == "unknown":
+        return STATE_LABELS["unknown"]
+    return f"{STATE_LABELS[view.state]} now"
+
+
+def stale_newest(snapshot: StatusSnapshot) -> int | None:
+    """The newest probe result among the services without recent data."""
+    seen = [v.last_observed for v in snapshot.stale_services if v.last_observed is not None]
+    return max(seen, default=None)
 
 
 def duration(start: int, end: int) -> str:
@@ -183,6 +213,9 @@ def _environment() -> Environment:
         incident_labels=INCIDENT_LABELS,
         maintenance_labels=MAINTENANCE_LABELS,
         under_target=under_target,
+        impact_labels=IMPACT_LABELS,
+        state_now=state_now,
+        stale_newest=stale_newest,
     )
     return environment
 

@@ -3,7 +3,9 @@
 Same paths, documents and field names as Atlassian Statuspage's public v2 API: ``page``,
 ``status{indicator,description}``, components, incidents with ``incident_updates`` and
 scheduled maintenances. Our states map onto theirs (``unknown``, which Statuspage lacks,
-shows as ``degraded_performance`` / ``minor``: never as operational). Ids are strings:
+shows as ``degraded_performance`` / ``minor``: never as operational; a service with no
+recent data is ``unknown``, and the page's description then says ``No Recent Data since
+…``). Ids are strings:
 the service id for a component, the incident number, ``maintenance-<n>`` for a window.
 Timestamps are ISO 8601 in UTC with milliseconds. An update's ``body`` is the text of its
 sanitised HTML (Statuspage bodies are plain text).
@@ -272,6 +274,10 @@ class StatuspageDocuments:
 
     def status(self) -> StatuspageStatusOut:
         indicator, description = INDICATOR[self.snapshot.overall]
+        stale = [v.last_observed for v in self.snapshot.stale_services]
+        if stale and self.snapshot.overall == "unknown":
+            seen = [instant for instant in stale if instant is not None]
+            description = "No Recent Data" + (f" since {timestamp(max(seen))}" if seen else "")
         return StatuspageStatusOut(indicator=indicator, description=description)
 
     def incident(self, incident: IncidentView) -> StatuspageIncidentOut:

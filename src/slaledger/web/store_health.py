@@ -1,0 +1,179 @@
+"""Whether the figures the server publishes are current: the store answers, the publisher
+builds snapshots.
+
+:class:`StoreHealth` reads a few small tables now and then (every ``ttl`` seconds at most)
+and remembers a database error any request met (a corrupt file, a lost server), for
+``hold`` seconds. :class:`HealthGate`, the app's outermost ASGI layer, answers every request
+while the store is failing: ``503`` JSON with ``Retry-After`` (agents keep their batches
+and send them later), and for the page's own paths a short HTML page saying the figures are
+not current. ``GET /healthz`` says the same, as ``ok`` or ``failing``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from html import escape
+
+import psycopg
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger("slaledger.health")
+
+STORE_ERRORS = (SQLAlchemyError, DBAPIError, sqlite3.DatabaseError, psycopg.Error)
+"""What a failing database raises: locked, unreachable, corrupt, out of space."""
+RETRY_AFTER_SECONDS = 5
+CHECK_SECONDS = 5.0
+HOLD_SECONDS = 30.0
+_TABLES = ("tokens", "incidents", "maintenance", "observations", "segments")
+"""Read one row of each: a corrupt page or file header fails the read."""
+PAGE_PATHS = ("/services/", "/incidents/", "/maintenance/")
+
+Problem = Callable[[], str | None]
+"""Another reason the figures are not current (the publisher failing), else ``None``."""
+
+
+def first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+class StoreHealth:
+    """The store's health as of at most ``ttl`` seconds ago."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        publisher: Problem | None = None,
+        ttl: float = CHECK_SECONDS,
+        hold: float = HOLD_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._ttl = ttl
+        self._hold = hold
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._checked: tuple[float, str | None] | None = None
+        self._failed: tuple[float, str] | None = None
+        self._probing = False
+
+    def probe(self) -> str | None:
+        """Read the store now: ``None`` when it answers, else what failed."""
+        try:
+            with self._engine.connect() as connection:
+                if self._engine.dialect.name == "sqlite":
+                    connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+                else:
+                    connection.execute(text("SELECT 1")).scalar()
+                for table in _TABLES:
+                    connection.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first()
+        except STORE_ERRORS as error:
+            return f"the store cannot be read: {first_line(error)}"
+        return None
+
+    def failed(self, error: BaseException) -> None:
+        """A request met a database error: failing for the next ``hold`` seconds."""
+        message = f"the store failed: {first_line(error)}"
+        log.error("%s", message)
+        with self._lock:
+            self._failed = (self._monotonic(), message)
+
+    def cached(self) -> tuple[bool, str | None]:
+        """``(True, problem)`` when known without reading the store (checked less than
+        ``ttl`` seconds ago, or a check is running), else ``(False, None)``."""
+        now = self._monotonic()
+        with self._lock:
+            failed, checked, probing = self._failed, self._checked, self._probing
+        if failed is not None and now - failed[0] < self._hold:
+            return True, failed[1]
+        if checked is not None and (now - checked[0] < self._ttl or probing):
+            return True, checked[1] if checked[1] is not None else self._other()
+        return False, None
+
+    def problem(self) -> str | None:
+        """Why the figures are not current, else ``None`` (reads the store at most every
+        ``ttl`` seconds; call it off the event loop)."""
+        known, found = self.cached()
+        if known:
+            return found
+        with self._lock:
+            self._probing = True
+        try:
+            found = self.probe()
+        finally:
+            with self._lock:
+                previous = self._checked
+                self._checked = (self._monotonic(), found)
+                self._probing = False
+        if found is not None and (previous is None or previous[1] is None):
+            log.error("%s", found)
+        return found if found is not None else self._other()
+
+    def _other(self) -> str | None:
+        return None if self._publisher is None else self._publisher()
+
+
+def _json_503(message: str) -> tuple[bytes, bytes]:
+    body = json.dumps({"error": f"figures are not current: {message}; try again later"})
+    return body.encode(), b"application/json"
+
+
+def _html_503(message: str) -> tuple[bytes, bytes]:
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="color-scheme" content="light dark">'
+        "<title>Figures are not current</title>"
+        '<link rel="stylesheet" href="/static/status.css"></head><body>'
+        '<main id="main" class="wrap"><h1>Figures are not current</h1>'
+        '<p class="not-current" role="alert">The status figures cannot be brought up to date '
+        f"now ({escape(message)}). No state is shown rather than an outdated one; this page "
+        f"tries again in {RETRY_AFTER_SECONDS} seconds.</p></main></body></html>"
+    )
+    return page.encode(), b"text/html; charset=utf-8"
+
+
+def _is_page(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return scope["method"] in ("GET", "HEAD") and (path == "/" or path.startswith(PAGE_PATHS))
+
+
+class HealthGate:
+    """ASGI middleware: while ``health`` has a problem, every request but ``/healthz`` and
+    the stylesheet gets a 503 (JSON, or HTML for the page's paths)."""
+
+    def __init__(self, app: ASGIApp, health: StoreHealth) -> None:
+        self.app = app
+        self.health = health
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in ("/healthz", "/static/status.css"):
+            await self.app(scope, receive, send)
+            return
+        known, problem = self.health.cached()
+        if not known:
+            problem = await run_in_threadpool(self.health.problem)
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        body, media_type = (_html_503 if _is_page(scope) else _json_503)(problem)
+        headers = [
+            (b"content-type", media_type),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+            (b"cache-control", b"no-store"),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
