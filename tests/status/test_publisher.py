@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,17 @@ from slaledger.status.publisher import Publisher
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.web.badges import GREY, service_badge
+from slaledger.web.public_api import status_document
+from slaledger.web.status_page import StatusPage
+from slaledger.web.statuspage_api import StatuspageDocuments
+
+
+def text_of(html: str) -> str:
+    """Visible text: inline tags dropped, others a space, whitespace collapsed."""
+    inline = re.sub(r"</?(time|strong|em|a|span)\b[^>]*>", "", html)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", inline)).strip()
+
 
 HEADER = "timestamp,service,location,status,error\n"
 NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -58,7 +70,7 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
     assert (incident.title, incident.status, incident.impact, incident.automatic) == (
         "Web application outage",
         "investigating",
-        "major",
+        "critical",  # down at both locations that probe it: a major outage
         True,
     )
     assert incident.started == to_instant(NOON - timedelta(minutes=10))
@@ -67,10 +79,10 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
         "locations.</p>\n"
     ]
     web = next(s for s in snapshot.services if s.id == "web")
-    assert web.state == "partial-outage"
+    assert web.state == "major-outage"
     assert web.days[-1].day == "2026-11-21"
     assert web.days[-1].incident_ids == (incident.id,)
-    assert snapshot.overall == "partial-outage"
+    assert snapshot.overall == "major-outage"
     live = json.loads(publisher.live_body)
     assert live["at"] == "2026-11-21T12:00:00Z"
     web_live = next(r for r in live["results"] if r["service"] == "web")
@@ -80,9 +92,78 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
     second = tmp_path / "second.csv"
     second.write_text(HEADER + probes(NOON, 6, 200))
     assert run_cli("import", path, second, "--db", db).code == 0
-    later = publisher.tick(to_instant(NOON + timedelta(minutes=6)))
+    # 3 s after the newest probe (12:05:07): fresh data, and the outage is over.
+    later = publisher.tick(to_instant(NOON + timedelta(minutes=5, seconds=10)))
     assert later.active_incidents == ()
     assert [(i.status, i.resolved is not None) for i in later.recent_incidents] == [
         ("resolved", True)
     ]
     assert next(s for s in later.services if s.id == "web").state == "operational"
+
+
+def test_a_service_whose_probes_stopped_says_no_recent_data_since_its_last_result_everywhere(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "contract.yaml"
+    path.write_text(
+        (contracts / "live-demo.yaml")
+        .read_text()
+        .replace("    name: Web application\n", "    name: Web application\n    stale_after: 5m\n")
+    )
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    csv = tmp_path / "probes.csv"
+    csv.write_text(HEADER + probes(NOON - timedelta(hours=1), 60, 200))
+    assert run_cli("import", path, csv, "--db", db).code == 0
+    contract = load_contract(path)
+    stores = open_stores(db)
+    publisher = Publisher(
+        contract,
+        Events(),
+        stores,
+        IncidentStore(stores.engine, contract),
+        MaintenanceStore(stores.engine, contract),
+        FigureStore(stores.engine, contract.contract),
+    )
+    newest = to_instant(NOON - timedelta(seconds=53))  # 11:59:07
+    fresh = publisher.tick(to_instant(NOON))
+    web = next(s for s in fresh.services if s.id == "web")
+    assert (web.state, web.stale, web.last_observed) == ("operational", False, newest)
+    # api and edge never reported: 2 x their 10 s interval has long passed.
+    assert [(s.id, s.state, s.stale) for s in fresh.services[1:]] == [
+        ("api", "unknown", True),
+        ("edge", "unknown", True),
+    ]
+
+    # Probes stopped for 66 minutes: nothing says operational any more.
+    later = publisher.tick(to_instant(NOON + timedelta(minutes=66)))
+    web = next(s for s in later.services if s.id == "web")
+    assert (web.state, web.stale, web.last_observed) == ("unknown", True, newest)
+    assert web.month_to_date == 100  # the figure stays, the state does not claim it is now
+    assert later.overall == "unknown"
+
+    page = text_of(StatusPage().page(later).decode())
+    assert (
+        "Status unknown: no recent data No recent data for 3 of 3 services: no probe result "
+        "since 2026-11-21 11:59 UTC. Their state is unknown until probes report again; the "
+        "figures below stop there. Updated 2026-11-21 13:06 UTC"
+    ) in page
+    assert "Web application No recent data since 2026-11-21 11:59 UTC Target 99.9 %" in page
+    status = status_document(later)
+    assert [(s.id, s.state, s.stale, s.last_observed) for s in status.services] == [
+        ("web", "unknown", True, "2026-11-21T11:59:07Z"),
+        ("api", "unknown", True, None),
+        ("edge", "unknown", True, None),
+    ]
+    statuspage = StatuspageDocuments(later, "http://status.test")
+    assert statuspage.status().model_dump() == {
+        "indicator": "minor",
+        "description": "No Recent Data since 2026-11-21T11:59:07.000Z",
+    }
+    assert [c.status for c in statuspage.components] == ["degraded_performance"] * 3
+    badge = service_badge(later, "web", "30d").decode()
+    assert 'aria-label="uptime 30d: 100.00 % · no recent data"' in badge
+    assert (
+        "<title>Web application — uptime 30d: 100.00 %; no recent data since "
+        "2026-11-21T11:59:07Z</title>"
+    ) in badge
+    assert GREY in badge

@@ -48,7 +48,7 @@ def test_visitor_sees_services_with_90_bars_each(page: tuple[Page, list[str]]) -
     for service in ("api", "web", "reports"):
         expect(shown.locator(f"#service-{service} .bars li")).to_have_count(90)
     states = shown.locator("#services article .state")
-    expect(states).to_have_text(["Operational", "Partial outage", "Operational"])
+    expect(states).to_have_text(["Operational now", "Partial outage now", "Operational now"])
     assert problems == []
 
 

@@ -94,7 +94,7 @@ def test_active_incident_page(served: tuple[str, Snapshots]) -> None:
     assert '<h1 id="incident-title">Elevated errors on &lt;Website&gt;</h1>' in html
     assert main_text(html) == (
         "All incidents Elevated errors on &lt;Website&gt; "
-        "Status Identified Impact major Services Website "
+        "Status Identified Impact partial outage Services Website "
         "Started 2026-11-03 11:50 UTC Resolved Not yet: going on for 44 min "
         "Opened Automatically: the contract's downtime rule confirmed an outage "
         "Exclusion Not classified as an exclusion: downtime during this incident counts "
@@ -122,7 +122,7 @@ def test_resolved_incident_classified_as_an_exclusion(served: tuple[str, Snapsho
     assert status == 200
     assert main_text(html) == (
         "All incidents API latency "
-        "Status Resolved Impact minor Services API &amp; Search "
+        "Status Resolved Impact degraded performance Services API &amp; Search "
         "Started 2026-10-25 08:00 UTC Resolved 2026-10-25 08:40 UTC, after 40 min "
         "Opened By an operator "
         "Exclusion Classified as an exclusion, cause force-majeure: the contract allows it, "

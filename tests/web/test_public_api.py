@@ -110,6 +110,8 @@ def test_status(url: str) -> None:
             "target": "99.9",
             "month_to_date": "100.000000",
             "error_budget_minutes": 3,
+            "last_observed": None,
+            "stale": False,
         },
         {
             "id": "web",
@@ -118,6 +120,8 @@ def test_status(url: str) -> None:
             "target": "99.95",
             "month_to_date": "99.752339",
             "error_budget_minutes": -8,
+            "last_observed": None,
+            "stale": False,
         },
         {
             "id": "reports",
@@ -126,6 +130,8 @@ def test_status(url: str) -> None:
             "target": "99.5",
             "month_to_date": "99.504678",
             "error_budget_minutes": 0,
+            "last_observed": None,
+            "stale": False,
         },
     ]
     assert [i["id"] for i in body["active_incidents"]] == [7]

@@ -60,14 +60,14 @@ def test_page_shows_status_services_incident_and_maintenance(
     assert "<title>Acme &lt;Cloud&gt; SLA: status</title>" in html
     assert "Partial outage Updated 2026-11-03 12:34 UTC" in text
     assert (
-        "API &amp; Search Operational Public REST API at api.acme.test Target 99.9 % "
+        "API &amp; Search Operational now Public REST API at api.acme.test Target 99.9 % "
         "This month 100.000000 % Downtime still allowed 3 min"
     ) in text
     assert (
-        "Website Partial outage Target 99.95 % This month 99.752339 % (under target) "
+        "Website Partial outage now Target 99.95 % This month 99.752339 % (under target) "
         "Downtime still allowed none (8 min over)"
     ) in text
-    assert "Reports &lt;beta&gt; Operational" in text
+    assert "Reports &lt;beta&gt; Operational now" in text
     assert html.count('<li tabindex="0"') == 270
     assert (
         '<li tabindex="0" class="i"><span>2026-11-03: 100.00 %, 1 incident: '
@@ -89,7 +89,7 @@ def test_page_shows_status_services_incident_and_maintenance(
         "All services at fra Emergency maintenance (announced 2 h ahead; the contract asks "
         "for 48 h): counted as downtime."
     ) in text
-    assert "API latency Resolved · impact minor · API &amp; Search" in text
+    assert "API latency Resolved · impact: degraded performance · API &amp; Search" in text
 
 
 def test_page_has_landmarks_subscribe_form_and_feed_links(served: tuple[str, Snapshots]) -> None:

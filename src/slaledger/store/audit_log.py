@@ -202,7 +202,8 @@ def check_choice(value: str, choices: Sequence[str], name: str) -> None:
 
 
 def check_not_after(instant: int, now: int, name: str) -> None:
-    check_sane(instant, now, name)
+    if instant < EARLIEST_INSTANT:
+        check_sane(instant, now, name, latest=now)
     if instant > now:
         raise UserError(
             Problem(
@@ -213,10 +214,10 @@ def check_not_after(instant: int, now: int, name: str) -> None:
         )
 
 
-def check_sane(instant: int, now: int, name: str) -> None:
-    """An instant from 2000-01-01 to :data:`FUTURE_HORIZON` after ``now``: a year 0026 or
-    0001 is a typing mistake, and would break every page that shows it."""
-    latest = now + FUTURE_HORIZON
+def check_sane(instant: int, now: int, name: str, *, latest: int | None = None) -> None:
+    """An instant from 2000-01-01 to ``latest`` (default: :data:`FUTURE_HORIZON` after
+    ``now``): a year 0026 or 0001 is a typing mistake, and would break pages that show it."""
+    latest = now + FUTURE_HORIZON if latest is None else latest
     if not EARLIEST_INSTANT <= instant <= latest:
         raise UserError(
             Problem(

@@ -20,7 +20,12 @@ from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, MaintenanceWindow
 from slaledger.core.maintenance_suggest import NoticeCheck, notice_check
-from slaledger.core.publication import MaintenanceView, instant_text, unpublishable
+from slaledger.core.publication import (
+    LAST_INSTANT,
+    MaintenanceView,
+    instant_text,
+    unpublishable,
+)
 from slaledger.core.timebase import from_instant
 from slaledger.errors import Problem, UserError
 from slaledger.store.audit_log import (
@@ -91,9 +96,9 @@ class MaintenanceStore:
         stored = json.loads(row.services)
         services: Services = "*" if stored == "*" else tuple(stored)
         start, end, announced = int(row.start), int(row.end), int(row.announced)
-        try:
+        if all(0 <= instant < LAST_INSTANT for instant in (start, end, announced)):
             check = notice_check(self.contract, services, start, end, announced, str(row.title))
-        except (OverflowError, ValueError):  # a window stored before instants were checked
+        else:  # a window stored before instants were checked
             check = NoticeCheck("emergency", "its instants are out of range: correct or delete it")
         return MaintenanceView(
             id=int(row.id),

@@ -51,6 +51,7 @@ from slaledger.web.field_errors import field_error
 from slaledger.web.operator_api import operator_router
 from slaledger.web.status_page import mount_public_web
 from slaledger.web.store_health import (
+    CHECK_SECONDS,
     RETRY_AFTER_SECONDS,
     STORE_ERRORS,
     HealthGate,
@@ -306,6 +307,7 @@ def create_app(
     ingestor: Ingestor | None = None,
     cache_seconds: float = 60.0,
     publication: Publication | None = None,
+    health_seconds: float = CHECK_SECONDS,
 ) -> FastAPI:
     """The API for ``contract``. Pass ``ingestor`` to share its write lock with other
     writers of the same store (the embedded agent, compaction); ``publication`` adds the
@@ -317,7 +319,9 @@ def create_app(
     app.state.live = live
     app.state.ingestor = writer
     health = StoreHealth(
-        store.engine, publisher=None if publication is None else publication.problem
+        store.engine,
+        publisher=None if publication is None else publication.problem,
+        ttl=health_seconds,
     )
     app.state.health = health
 

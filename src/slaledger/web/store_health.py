@@ -35,6 +35,9 @@ HOLD_SECONDS = 30.0
 _TABLES = ("tokens", "incidents", "maintenance", "observations", "segments")
 """Read one row of each: a corrupt page or file header fails the read."""
 PAGE_PATHS = ("/services/", "/incidents/", "/maintenance/")
+EXEMPT = frozenset({"/healthz", "/static/status.css", "/api/v1/ingest"})
+"""Paths the gate lets through: the health check, the 503 page's stylesheet, and ingest,
+which answers 503 itself when its write fails (and takes batches again at once)."""
 
 Problem = Callable[[], str | None]
 """Another reason the figures are not current (the publisher failing), else ``None``."""
@@ -149,15 +152,15 @@ def _is_page(scope: Scope) -> bool:
 
 
 class HealthGate:
-    """ASGI middleware: while ``health`` has a problem, every request but ``/healthz`` and
-    the stylesheet gets a 503 (JSON, or HTML for the page's paths)."""
+    """ASGI middleware: while ``health`` has a problem, every request but those of
+    :data:`EXEMPT` gets a 503 (JSON, or HTML for the page's paths)."""
 
     def __init__(self, app: ASGIApp, health: StoreHealth) -> None:
         self.app = app
         self.health = health
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in ("/healthz", "/static/status.css"):
+        if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
         known, problem = self.health.cached()
