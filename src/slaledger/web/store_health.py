@@ -43,6 +43,10 @@ Problem = Callable[[], str | None]
 """Another reason the figures are not current (the publisher failing), else ``None``."""
 
 
+def _queries() -> list[str]:
+    return [f"SELECT 1 FROM {table} LIMIT 1" for table in _TABLES]
+
+
 def first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -73,16 +77,30 @@ class StoreHealth:
     def probe(self) -> str | None:
         """Read the store now: ``None`` when it answers, else what failed."""
         try:
-            with self._engine.connect() as connection:
-                if self._engine.dialect.name == "sqlite":
-                    connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
-                else:
-                    connection.execute(text("SELECT 1")).scalar()
-                for table in _TABLES:
-                    connection.execute(text(f"SELECT 1 FROM {table} LIMIT 1")).first()
+            if self._engine.dialect.name == "sqlite":
+                self._probe_sqlite()
+            else:
+                with self._engine.connect() as connection:
+                    for query in _queries():
+                        connection.execute(text(query)).first()
         except STORE_ERRORS as error:
             return f"the store cannot be read: {first_line(error)}"
         return None
+
+    def _probe_sqlite(self) -> None:
+        # A fresh connection: a pooled one keeps its page cache in WAL mode and would not
+        # see a file damaged under it.
+        dialect = self._engine.dialect
+        args, options = dialect.create_connect_args(self._engine.url)
+        connection = dialect.loaded_dbapi.connect(*args, **options)
+        try:
+            connection.execute("PRAGMA busy_timeout=2000")
+            for query in ("SELECT count(*) FROM sqlite_master", *_queries()):
+                connection.execute(query).fetchone()
+        except sqlite3.DatabaseError as error:
+            raise sqlite3.DatabaseError(f"(sqlite3.{type(error).__name__}) {error}") from error
+        finally:
+            connection.close()
 
     def failed(self, error: BaseException) -> None:
         """A request met a database error: failing for the next ``hold`` seconds."""
@@ -136,6 +154,7 @@ def _html_503(message: str) -> tuple[bytes, bytes]:
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="color-scheme" content="light dark">'
+        f'<meta http-equiv="refresh" content="{RETRY_AFTER_SECONDS}">'
         "<title>Figures are not current</title>"
         '<link rel="stylesheet" href="/static/status.css"></head><body>'
         '<main id="main" class="wrap"><h1>Figures are not current</h1>'
