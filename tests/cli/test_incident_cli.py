@@ -158,3 +158,37 @@ def test_the_default_actor_is_the_os_user(
     assert entry.actor == "root-operator"
     assert entry.after is not None
     assert entry.after["services"] == ["api", "web"]
+
+
+def test_a_year_0026_typo_exits_2_with_one_line_and_a_mistake_is_edited_then_deleted(
+    cli: CliRunner, store_url: str
+) -> None:
+    typo = run(cli, store_url, "open", "Outage", "--service", "api", "--impact", "major",
+               "--started", "0026-10-09T12:30:00Z")  # fmt: skip
+    assert (typo.exit_code, typo.stderr) == (
+        2,
+        "error: started: expected an instant from 2000-01-01T00:00:00Z to "
+        "2026-10-09T12:40:30Z, got 0026-10-09T12:30:00Z\n",
+    )
+    opened = run(cli, store_url, "open", "Outgae", "--service", "api", "--impact", "minor")
+    assert opened.exit_code == 0
+    edited = run(cli, store_url, "edit", "1", "--title", "Outage", "--impact", "critical",
+                 "--service", "api", "--service", "web", "--as", "bob")  # fmt: skip
+    assert (edited.exit_code, edited.output) == (
+        0,
+        "corrected incident #1 'Outage' (api, web; critical; investigating since "
+        "2026-10-09T12:40:30Z)\n",
+    )
+    deleted = run(cli, store_url, "delete", "1", "--as", "carol")
+    assert (deleted.exit_code, deleted.output) == (
+        0,
+        "deleted incident #1 'Outage' (api, web; critical; investigating since "
+        "2026-10-09T12:40:30Z)\n",
+    )
+    again = run(cli, store_url, "delete", "1")
+    assert (again.exit_code, again.stderr) == (2, "error: no incident #1\n")
+    history = AuditLog(connect(store_url)).history("incident", 1)
+    assert [(e.action, e.actor) for e in history][1:] == [
+        ("incident.edit", "bob"),
+        ("incident.delete", "carol"),
+    ]

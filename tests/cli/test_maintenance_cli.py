@@ -180,3 +180,35 @@ def test_suggest_errors(contract: Path, tmp_path: Path) -> None:
         "2026-10-11T12:40:30Z and 2026-10-23T12:40:30Z; the traffic file covers "
         "2026-09-28T00:00:00Z to 2026-10-11T23:00:00Z\n"
     )
+
+
+def test_a_year_0001_window_exits_2_and_a_mistaken_one_is_edited_then_deleted(
+    contract: Path, store_url: str
+) -> None:
+    common = ["--contract", str(contract), "--db", store_url, "--as", "ops"]
+    typo = run("create", "--service", "*", "--title", "Work", "--start", "0001-01-01T00:00:00Z",
+               "--end", "0001-01-01T02:00:00Z", *common)  # fmt: skip
+    assert (typo.exit_code, typo.stderr) == (
+        2,
+        "error: start: expected an instant from 2000-01-01T00:00:00Z to "
+        "2036-10-16T12:40:30Z, got 0001-01-01T00:00:00Z\n",
+    )
+    made = run("create", "--service", "api", "--title", "Hotfix", "--start",
+               "2026-10-09T15:40:30Z", "--end", "2026-10-09T16:00:00Z", *common)  # fmt: skip
+    assert made.exit_code == 0
+    edited = run("edit", "1", "--start", "2026-10-12T02:00:00Z", "--end",
+                 "2026-10-12T03:00:00Z", *common)  # fmt: skip
+    assert (edited.exit_code, edited.output) == (
+        0,
+        "corrected maintenance #1 'Hotfix' (api; 2026-10-12T02:00:00Z → 2026-10-12T03:00:00Z; "
+        "scheduled)\n"
+        "scheduled maintenance: announced 61h19m30s before its start; api needs 48h notice — "
+        "excluded from downtime\n",
+    )
+    deleted = run("delete", "1", *common)
+    assert (deleted.exit_code, deleted.output) == (
+        0,
+        "deleted maintenance #1 'Hotfix' (api; 2026-10-12T02:00:00Z → 2026-10-12T03:00:00Z; "
+        "scheduled)\n",
+    )
+    assert run("list", "--all", *common).output.count("Hotfix") == 0

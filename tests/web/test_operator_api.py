@@ -366,3 +366,106 @@ def test_a_failing_hook_does_not_hide_a_committed_change(ops: Ops, store_url: st
     assert reply.status == 201
     assert json.dumps(reply.body["incident"]["id"]) == "1"
     assert ops.incidents.get(1).title == "Elevated API errors"
+
+
+def send(ops: Ops, method: str, path: str, payload: Any = None) -> Reply:
+    body = None if payload is None else json.dumps(payload).encode()
+    return request(f"{ops.url}/api/v1/admin{path}", body=body, token=ops.admin, method=method)
+
+
+def test_instants_out_of_range_and_multi_line_titles_are_422_never_201(ops: Ops) -> None:
+    year_26 = ops.call("POST", "/incidents", {**OPEN, "started": "0026-10-09T12:30:00Z"})
+    assert (year_26.status, year_26.body) == (
+        422,
+        {
+            "error": "started: expected an instant from 2000-01-01T00:00:00Z to "
+            "2026-10-09T12:40:30Z, got 0026-10-09T12:30:00Z"
+        },
+    )
+    year_1 = ops.call(
+        "POST",
+        "/maintenance",
+        {
+            "services": "*",
+            "title": "Work",
+            "start": "0001-01-01T00:00:00+05:00",
+            "end": "0001-01-01T06:00:00+05:00",
+        },
+    )
+    assert year_1.status == 422
+    assert year_1.body["error"].startswith("start: expected an instant from 2000-01-01T00:00:00Z")
+    header = ops.call("POST", "/incidents", {**OPEN, "title": "Down\r\nBcc: all@example.test"})
+    assert (header.status, header.body) == (
+        422,
+        {
+            "error": "title: expected one line of text, got a line break or another "
+            "control character"
+        },
+    )
+    assert ops.call("GET", "/incidents").body == {"incidents": []}
+    assert ops.call("GET", "/maintenance").body == {"maintenance": []}
+    assert ops.changes == []
+
+
+def test_a_mistaken_incident_is_corrected_then_deleted_audited_under_the_token(ops: Ops) -> None:
+    created = ops.call("POST", "/incidents", OPEN)
+    number = created.body["incident"]["id"]
+    fixed = send(
+        ops, "PATCH", f"/incidents/{number}", {"title": "API errors", "impact": "critical"}
+    )
+    assert fixed.status == 200
+    assert (fixed.body["incident"]["title"], fixed.body["incident"]["impact"]) == (
+        "API errors",
+        "critical",
+    )
+    bad = send(ops, "PATCH", f"/incidents/{number}", {"started": "0026-01-01T00:00:00Z"})
+    assert bad.status == 422
+    unknown = send(ops, "PATCH", f"/incidents/{number}", {"colour": "red"})
+    assert unknown.status == 422
+    gone = send(ops, "DELETE", f"/incidents/{number}")
+    assert (gone.status, gone.body["deleted"]["title"]) == (200, "API errors")
+    assert send(ops, "GET", f"/incidents/{number}").status == 404
+    assert send(ops, "DELETE", f"/incidents/{number}").status == 404
+    history = send(ops, "GET", f"/incidents/{number}/history")
+    # The incident is gone, so its history is asked of the audit log by id: 404 here, and
+    # kept in the audit log (read with `slaledger incident show` before, or the database).
+    assert history.status == 404
+    audit = AuditLog(ops.incidents.engine).history("incident", number)
+    assert [(e.action, e.actor) for e in audit] == [
+        ("incident.open", "alice"),
+        ("incident.edit", "alice"),
+        ("incident.delete", "alice"),
+    ]
+    assert audit[2].before is not None
+    assert audit[2].before["title"] == "API errors"
+    assert [type(c).__name__ for c in ops.changes] == ["IncidentView", "IncidentView"]
+
+
+def test_a_mistaken_window_is_corrected_or_purged_while_delete_alone_cancels(ops: Ops) -> None:
+    window = {
+        "services": ["web"],
+        "title": "Upgrade",
+        "start": "2026-10-11T02:00:00Z",
+        "end": "2026-10-11T03:00:00Z",
+    }
+    number = ops.call("POST", "/maintenance", window).body["maintenance"]["id"]
+    moved = send(ops, "PATCH", f"/maintenance/{number}", {"end": "2026-10-11T04:00:00Z"})
+    assert (moved.status, moved.body["maintenance"]["end"]) == (200, "2026-10-11T04:00:00Z")
+    assert moved.body["notice"].startswith("scheduled maintenance: announced 37h19m30s before")
+    cancelled = send(ops, "DELETE", f"/maintenance/{number}")
+    assert (cancelled.status, cancelled.body["maintenance"]["cancelled"]) == (200, True)
+    wrong = send(ops, "DELETE", f"/maintenance/{number}?purge=yes")
+    assert (wrong.status, wrong.body) == (
+        422,
+        {"error": "purge: expected true or false, got 'yes'"},
+    )
+    purged = send(ops, "DELETE", f"/maintenance/{number}?purge=true")
+    assert (purged.status, purged.body["deleted"]["title"]) == (200, "Upgrade")
+    assert ops.call("GET", "/maintenance").body == {"maintenance": []}
+    audit = AuditLog(ops.incidents.engine).history("maintenance", number)
+    assert [e.action for e in audit] == [
+        "maintenance.create",
+        "maintenance.edit",
+        "maintenance.cancel",
+        "maintenance.delete",
+    ]
