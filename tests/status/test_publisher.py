@@ -83,6 +83,19 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
     assert web.days[-1].day == "2026-11-21"
     assert web.days[-1].incident_ids == (incident.id,)
     assert snapshot.overall == "major-outage"
+    # The banner, the service, the incident and /api/v2 say the same.
+    page = text_of(StatusPage().page(snapshot).decode())
+    assert "Overall status Major outage" in page
+    assert "Web application Major outage now · no recent data since 2026-11-21 11:59 UTC" in page
+    assert ("Web application outage Investigating · impact: major outage · Web application") in page
+    statuspage = StatuspageDocuments(snapshot, "http://status.test")
+    assert statuspage.status().model_dump() == {
+        "indicator": "critical",
+        "description": "Major System Outage",
+    }
+    assert statuspage.components[0].status == "major_outage"
+    (summary_incident,) = statuspage.summary().incidents
+    assert summary_incident.impact == "critical"
     live = json.loads(publisher.live_body)
     assert live["at"] == "2026-11-21T12:00:00Z"
     web_live = next(r for r in live["results"] if r["service"] == "web")

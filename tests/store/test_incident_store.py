@@ -12,7 +12,13 @@ from sqlalchemy import func, select
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
-from slaledger.core.incident_detection import Decisions, OpenAutomatic, Opening, Resolution
+from slaledger.core.incident_detection import (
+    Decisions,
+    Escalation,
+    OpenAutomatic,
+    Opening,
+    Resolution,
+)
 from slaledger.core.observations import Observations
 from slaledger.core.publication import IncidentUpdate, IncidentView
 from slaledger.core.settle import settle
@@ -310,7 +316,7 @@ def test_automatic_decisions_apply_once(stores: tuple[IncidentStore, AuditLog]) 
             "slaledger",
         ),
     )
-    assert store.open_automatic() == [OpenAutomatic(1, "api", T0 - 3 * M)]
+    assert store.open_automatic() == [OpenAutomatic(1, "api", T0 - 3 * M, "major")]
     resolution = Decisions(
         resolve=(Resolution(1, T0 + 4 * M, "recovered at 2026-10-09T12:44:00Z"),)
     )
@@ -325,6 +331,28 @@ def test_automatic_decisions_apply_once(stores: tuple[IncidentStore, AuditLog]) 
     ]
     # The same outage (same result and start) is not opened again once resolved.
     assert store.apply(decisions, T0 + 8 * M) == []
+
+
+def test_an_outage_that_reaches_every_location_raises_its_incident_to_critical(
+    stores: tuple[IncidentStore, AuditLog],
+) -> None:
+    store, audit = stores
+    opening = Opening("api", "api", None, T0, "API outage", "major", "down at fra and ams")
+    store.apply(Decisions(open=(opening,)), T0)
+    raise_it = Decisions(
+        escalate=(Escalation(1, "critical", "the outage is now at every location"),)
+    )
+    [raised] = store.apply(raise_it, T0 + M)
+    assert (raised.impact, raised.status) == ("critical", "investigating")
+    assert raised.updates[-1].body_html == (
+        "<p>Impact raised to critical: the outage is now at every location.</p>\n"
+    )
+    assert store.apply(raise_it, T0 + 2 * M) == []
+    assert store.open_automatic() == [OpenAutomatic(1, "api", T0, "critical")]
+    entry = audit.history("incident", 1)[-1]
+    assert entry.action == "incident.auto-escalate"
+    assert (entry.before or {})["impact"] == "major"
+    assert (entry.after or {})["impact"] == "critical"
 
 
 def test_sync_automatic_opens_on_a_confirmed_run_and_resolves_on_recovery(store_url: str) -> None:
