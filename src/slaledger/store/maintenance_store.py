@@ -219,8 +219,9 @@ class MaintenanceStore:
         location: str | None = None,
         clear_location: bool = False,
     ) -> MaintenanceView:
-        """Correct a mistaken window: title, services, location, start or end. It keeps
-        the instant it was announced, so its notice is judged from then."""
+        """Correct a mistaken window: title, services, location, start or end. New times
+        are announced now (the notice is judged from the correction, so it cannot be
+        backdated); a new title, services or location keep the announcement."""
         values: dict[str, Any] = {}
         if title is not None:
             values["title"] = check_title(title)
@@ -242,6 +243,8 @@ class MaintenanceStore:
             first = before.start if start is None else start
             last = before.end if end is None else end
             _check_span(first, last, now)
+            if (first, last) != (before.start, before.end):
+                values["announced"] = now
             connection.execute(
                 update(maintenance)
                 .where(maintenance.c.id == window_id)
