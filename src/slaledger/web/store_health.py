@@ -77,7 +77,8 @@ class StoreHealth:
     def probe(self) -> str | None:
         """Read the store now: ``None`` when it answers, else what failed."""
         try:
-            if self._engine.dialect.name == "sqlite":
+            file = self._engine.url.database
+            if self._engine.dialect.name == "sqlite" and file not in (None, "", ":memory:"):
                 self._probe_sqlite()
             else:
                 with self._engine.connect() as connection:
