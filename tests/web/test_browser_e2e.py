@@ -432,7 +432,7 @@ def test_visitor_sees_the_incident_and_its_updates(site: Site, visit: Visit) -> 
     expect(page.locator("h1")).to_have_text("Elevated errors on the web application")
     facts = page.locator(".facts dd")
     expect(facts.nth(0)).to_have_text("Identified")
-    expect(facts.nth(1)).to_have_text("major")
+    expect(facts.nth(1)).to_have_text("partial outage")
     expect(facts.nth(2)).to_have_text("Web application")
     expect(facts.nth(4)).to_have_text(re.compile(r"^Not yet: going on for (under 1 min|\d+ min)$"))
     expect(facts.nth(5)).to_have_text("By an operator")
