@@ -192,7 +192,7 @@ def resolve_incident(
 @click.argument("incident_id", type=int)
 @click.option("--title", help="The corrected title.")
 @click.option("--service", "services", multiple=True, help="Repeatable; replaces the services.")
-@click.option("--impact", type=click.Choice(IMPACTS))
+@click.option("--impact", type=click.Choice(IMPACTS), help="The corrected impact.")
 @click.option("--started", help="When it started, ISO 8601.")
 @click.option("--resolved", help="When it was resolved (a resolved incident), ISO 8601.")
 @common_options
