@@ -266,10 +266,10 @@ async def _read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _unavailable(what: str, error: BaseException, health: StoreHealth | None = None) -> ApiError:
+def _unavailable(what: str, error: BaseException) -> ApiError:
+    # Not a health failure by itself: a busy database refuses a batch now and then, and the
+    # agent sends it again; the health check reads the store to tell a broken one.
     log.warning("%s failed, the database is unavailable: %s", what, first_line(error))
-    if health is not None:
-        health.failed(error)
     return ApiError(
         503,
         "the store cannot take the batch now; send it again later",
@@ -360,7 +360,7 @@ def create_app(
         try:
             scope = await run_in_threadpool(tokens.verify, token)
         except STORE_UNAVAILABLE as error:
-            raise _unavailable("token check", error, health) from None
+            raise _unavailable("token check", error) from None
         if scope is None:
             raise ApiError(401, "unknown or revoked token")
         if scope != "agent":
@@ -378,7 +378,7 @@ def create_app(
                 )
             )
         except STORE_UNAVAILABLE as error:  # locked, unreachable, out of space: try again later
-            raise _unavailable(f"batch {body.batch_id}", error, health) from None
+            raise _unavailable(f"batch {body.batch_id}", error) from None
         return JSONResponse(
             {
                 "batch_id": body.batch_id,

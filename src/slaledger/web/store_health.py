@@ -104,7 +104,10 @@ class StoreHealth:
             connection.close()
 
     def failed(self, error: BaseException) -> None:
-        """A request met a database error: failing for the next ``hold`` seconds."""
+        """A request met a database error: failing for the next ``hold`` seconds (a
+        database busy with another writer is not a failure)."""
+        if "locked" in str(error) or "could not obtain lock" in str(error):
+            return
         message = f"the store failed: {first_line(error)}"
         log.error("%s", message)
         with self._lock:
