@@ -121,15 +121,16 @@ START = 1_791_549_630_000_000
 
 
 @contextmanager
-def started_api(store_url: str, **options: Any) -> Iterator[Api]:
-    """The API for :data:`CONTRACT` over the store at ``store_url``, with an agent token."""
+def started_api(store_url: str, contract: Contract = CONTRACT, **options: Any) -> Iterator[Api]:
+    """The API for ``contract`` over the store at ``store_url``, with an agent token for
+    location ``fra``."""
     engine = connect(store_url)
     migrate(engine)
     store = ObservationStore(engine)
     tokens = TokenStore(engine)
     clock = Clock(START)
-    app = create_app(CONTRACT, Events(), store, tokens, clock, **options)
-    agent = tokens.create("agent", "agent-fra", START)
+    app = create_app(contract, Events(), store, tokens, clock, **options)
+    agent = tokens.create("agent", "agent-fra", START, location="fra")
     try:
         with serving(app) as url:
             yield Api(url, app, store, tokens, clock, agent)

@@ -3,6 +3,7 @@ authentication, field errors, and batches stored exactly once."""
 
 from __future__ import annotations
 
+import logging
 import urllib.error
 import urllib.request
 import uuid
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_server import START, Api, post, request, started_api
+from api_server import CONTRACT, START, Api, post, request, started_api
 from sqlalchemy import select
 
 from slaledger.core.observations import ERROR_CODES
@@ -121,7 +122,8 @@ def test_a_batch_sent_again_is_acknowledged_as_a_duplicate_and_stored_once(api: 
     overlap = post(ingest_url(api), batch(result(60), result(120)), api.agent_token)
     assert (overlap.body["received"], overlap.body["stored"]) == (2, 1)
     # The same probe from another location is another observation.
-    elsewhere = post(ingest_url(api), batch(result(60), location="ams"), api.agent_token)
+    ams = api.tokens.create("agent", "agent-ams", START, location="ams")
+    elsewhere = post(ingest_url(api), batch(result(60), location="ams"), ams)
     assert elsewhere.body["stored"] == 1
     assert len(stored_rows(api)) == 4
 
@@ -139,7 +141,7 @@ def test_an_empty_batch_is_acknowledged(api: Api) -> None:
 
 def test_requests_without_a_valid_agent_token_are_refused(api: Api) -> None:
     admin = api.tokens.create("admin", "ops", START)
-    revoked = api.tokens.create("agent", "old", START)
+    revoked = api.tokens.create("agent", "old", START, location="fra")
     api.tokens.revoke("old")
     sent = batch(result(0))
     cases = {
@@ -256,3 +258,117 @@ def test_a_batch_the_database_cannot_take_is_refused_for_now_and_taken_later(
             connection.exec_driver_sql("ALTER TABLE observations_away RENAME TO observations")
         taken = post(ingest_url(api), sent, api.agent_token)
         assert (taken.status, taken.body["stored"]) == (200, 1)
+
+
+DECLARED = CONTRACT.model_copy(
+    update={
+        "locations": ("fra", "ams"),
+        "services": {
+            **CONTRACT.services,
+            "edge": CONTRACT.services["edge"].model_copy(update={"locations": ("fra",)}),
+        },
+    }
+)
+"""The test contract with its locations declared; ``edge`` is probed from fra only."""
+
+
+def test_a_token_reports_only_for_the_location_it_was_created_for(api: Api) -> None:
+    reply = post(ingest_url(api), batch(result(0), location="ams"), api.agent_token)
+    assert (reply.status, reply.body) == (
+        403,
+        {"error": "location: token 'agent-fra' reports for location fra, not ams"},
+    )
+    assert stored_rows(api) == []
+
+
+def test_undeclared_locations_are_refused_so_no_agent_can_invent_one(store_url: str) -> None:
+    with started_api(store_url, DECLARED) as api:
+        # An agent token from before locations (bound to none) may still not invent one:
+        # 100,000 "up" results from "fake" would otherwise lift the service to 99.99 %.
+        with api.store._engine.begin() as connection:
+            connection.execute(schema.tokens.update().values(location=None))
+        flood = batch(*(result(i * 0.001) for i in range(100_000)), location="fake")
+        reply = post(ingest_url(api), flood, api.agent_token)
+        assert (reply.status, reply.body) == (
+            422,
+            {"error": "location: 'fake' is not a location of contract web-test (fra, ams)"},
+        )
+        for ghost in ("ghost1", "ghost2"):
+            down = batch(result(0, status=503, service="web"), location=ghost)
+            assert post(ingest_url(api), down, api.agent_token).status == 422
+        # A service narrowed to fra is not probed from ams.
+        ams = batch(result(0), result(1, service="edge"), location="ams")
+        reply = post(ingest_url(api), ams, api.agent_token)
+        assert (reply.status, reply.body) == (
+            422,
+            {"error": "results.1.service: service edge is not probed from location 'ams' (fra)"},
+        )
+        assert stored_rows(api) == []
+        # A declared location is taken.
+        assert (
+            post(ingest_url(api), batch(result(0), location="ams"), api.agent_token).status == 200
+        )
+        assert len(stored_rows(api)) == 1
+
+
+def test_instants_ahead_of_the_clock_or_beyond_the_horizon_are_refused(api: Api) -> None:
+    ahead = START + 5 * US_PER_MINUTE
+    old = START - 7 * 24 * 60 * US_PER_MINUTE
+    cases = {
+        "results.1.instant: 2026-10-09T12:45:30.000001Z is more than 5m ahead of the "
+        "server's clock (2026-10-09T12:40:30Z) (1 more such results)": batch(
+            result(0, instant=ahead), result(0, instant=ahead + 1), result(0, instant=ahead + 2)
+        ),
+        "results.0.instant: 1970-01-01T00:00:00Z is older than the ingest horizon of 7d "
+        "(2026-10-09T12:40:30Z)": batch(result(0, instant=0)),
+        "results.1.instant: 2026-10-02T12:40:29.999999Z is older than the ingest horizon of "
+        "7d (2026-10-09T12:40:30Z)": batch(result(0, instant=old), result(0, instant=old - 1)),
+    }
+    for message, sent in cases.items():
+        reply = post(ingest_url(api), sent, api.agent_token)
+        assert (reply.status, reply.body) == (422, {"error": message})
+        assert not api.store.has_batch(sent["batch_id"])
+    assert stored_rows(api) == []
+    # The edges themselves are taken: 5 minutes ahead, exactly the horizon old.
+    edges = batch(result(0, instant=ahead), result(0, instant=old))
+    assert post(ingest_url(api), edges, api.agent_token).body["stored"] == 2
+
+
+def test_the_ingest_horizon_is_configured(store_url: str) -> None:
+    with started_api(store_url, ingest_horizon=2 * US_PER_MINUTE) as api:
+        reply = post(ingest_url(api), batch(result(0)), api.agent_token)  # 10 minutes old
+        assert (reply.status, reply.body) == (
+            422,
+            {
+                "error": "results.0.instant: 2026-10-09T12:30:30Z is older than the ingest "
+                "horizon of 2m (2026-10-09T12:40:30Z)"
+            },
+        )
+
+
+def test_a_batch_id_sent_again_with_other_rows_is_refused_and_logged(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = batch(result(0), result(60))
+    assert post(ingest_url(api), first, api.agent_token).body["stored"] == 2
+    other = batch(result(0), result(120), batch_id=first["batch_id"])
+    with caplog.at_level(logging.WARNING, logger="slaledger.web"):
+        reply = post(ingest_url(api), other, api.agent_token)
+    assert (reply.status, reply.body) == (
+        409,
+        {
+            "error": f"batch_id: batch {first['batch_id']} was already stored with other rows; "
+            "a batch id names one content: send new rows under a new id"
+        },
+    )
+    assert [r.getMessage() for r in caplog.records] == [
+        f"batch {first['batch_id']} refused: token 'agent-fra' (location fra) sent other rows "
+        "under the id of a batch stored at 2026-10-09T12:40:30Z from agent fra"
+    ]
+    assert [row[0] for row in stored_rows(api)] == [
+        START - 10 * US_PER_MINUTE,
+        START - 9 * US_PER_MINUTE,
+    ]
+    # The same rows again are still a duplicate, acknowledged.
+    again = post(ingest_url(api), first, api.agent_token)
+    assert (again.status, again.body["duplicate"]) == (200, True)

@@ -87,7 +87,7 @@ def ops(store_url: str) -> Iterator[Ops]:
         )
     )
     admin = tokens.create("admin", "alice", START)
-    agent = tokens.create("agent", "agent-fra", START)
+    agent = tokens.create("agent", "agent-fra", START, location="fra")
     try:
         with serving(app) as url:
             yield Ops(url, admin, agent, clock, changes, incidents)

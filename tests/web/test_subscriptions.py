@@ -197,7 +197,7 @@ def site(store_url: str) -> Iterator[Site]:
                 outbox,
                 notifier,
                 tokens.create("admin", "ops", START),
-                tokens.create("agent", "a", START),
+                tokens.create("agent", "a", START, location="fra"),
             )
     finally:
         controller.stop()

@@ -2,9 +2,11 @@
 
 ``POST <server>/api/v1/ingest`` with ``Authorization: Bearer <token>`` and the body
 ``{"batch_id", "location", "results"}``. A 200 acknowledges the batch (also when the server
-already had it: ``duplicate``) and it leaves the queue. A 422 says the batch is malformed: it
+already had it: ``duplicate``) and it leaves the queue. A 422 says the batch is malformed (or
+from an undeclared location, or too old), a 409 that its id was stored with other rows: it
 moves to the queue's ``rejected`` table with one line of log, and pushing goes on. A 401 says
-the token is wrong: :meth:`Pusher.run` raises :class:`TokenRejectedError`. Anything else — no
+the token is wrong, a 403 that it is bound to another location: :meth:`Pusher.run` raises
+:class:`TokenRejectedError`. Anything else — no
 connection, a timeout, a 5xx, any other status — is retried with the same batch id after an
 exponential backoff with jitter (``base`` doubling per failure up to ``cap``; a 503's
 ``Retry-After`` is honoured up to ``cap``).
@@ -191,12 +193,12 @@ class Pusher:
             await asyncio.to_thread(self._queue.acknowledge, batch_id)
             return "acknowledged"
         reason = _server_error(answer)
-        if status == 401:
+        if status in (401, 403):
             raise TokenRejectedError(
                 f"the server at {self.url} refused the agent token ({status}"
                 f"{': ' + reason if reason else ''}); check --token or SLALEDGER_AGENT_TOKEN"
             )
-        if status == 422:
+        if status in (409, 422):
             why = reason or "malformed batch"
             await asyncio.to_thread(self._queue.reject, batch_id, why)
             self._rejected += 1

@@ -71,7 +71,11 @@ def command(
         )
     url = _server_url(server)
     token = _token(token)
-    checks = checks_for_location(load_contract(contract).services, location)
+    loaded = load_contract(contract)
+    undeclared = loaded.undeclared(location)
+    if undeclared is not None:
+        raise UsageError(Problem(undeclared, field="--location"))
+    checks = checks_for_location(loaded.services, location)
     if not checks:
         raise UsageError(Problem(f"no check runs at location {location}", str(contract)))
     path = queue_path or Path(f"slaledger-agent-{location}.queue")

@@ -10,6 +10,7 @@ import click
 from slaledger.app import check_contract
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.contract import (
+    NO_LOCATIONS_WARNING,
     ContinuousFailure,
     Contract,
     FirstFailToFirstSuccess,
@@ -91,4 +92,7 @@ def describe_contract(contract: Contract) -> str:
 @reports_user_errors
 def command(contract: Path) -> None:
     """Validate CONTRACT and print each service's rule, target and allowed downtime."""
-    click.echo(describe_contract(check_contract(contract)), nl=False)
+    loaded = check_contract(contract)
+    click.echo(describe_contract(loaded), nl=False)
+    if loaded.locations is None:
+        click.echo(f"warning: {NO_LOCATIONS_WARNING.format(contract=loaded.contract)}", err=True)

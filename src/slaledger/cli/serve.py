@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,12 +16,14 @@ from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.events_file import load_events
 from slaledger.app import PublishOptions, build_publishing
 from slaledger.cli.errors import reports_user_errors
+from slaledger.core.contract import NO_LOCATIONS_WARNING, Contract
+from slaledger.core.durations import parse_duration
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
 from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
 from slaledger.store.database import DEFAULT_URL, connect, migrate
 from slaledger.store.observation_store import ObservationStore
-from slaledger.store.tokens import TokenStore
+from slaledger.store.tokens import TokenInfo, TokenStore
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -73,6 +76,12 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     help="Seconds between two refreshes of the status page's figures (a new snapshot).",
 )
 @click.option(
+    "--ingest-horizon",
+    default="7d",
+    show_default=True,
+    help="How old a probe may be when an agent sends it (e.g. 48h, 7d); older ones get a 422.",
+)
+@click.option(
     "--raw-days",
     type=int,
     default=DEFAULT_RAW_DAYS,
@@ -103,6 +112,7 @@ def command(
     smtp_user: str | None,
     allow_private_webhooks: bool,
     refresh_seconds: float,
+    ingest_horizon: str,
     raw_days: int,
     minute_days: int,
 ) -> None:
@@ -117,7 +127,7 @@ def command(
     # Imported here: the server's dependencies (uvicorn, FastAPI, aiohttp) would otherwise
     # slow down every other command's start.
     from slaledger.notify.email_sender import SmtpSettings  # noqa: PLC0415
-    from slaledger.probes.scheduler import wall_clock  # noqa: PLC0415
+    from slaledger.probes.scheduler import checks_for_location, wall_clock  # noqa: PLC0415
     from slaledger.web.server import Listening, Publishing, serve  # noqa: PLC0415
 
     if not _LOCATION.match(location):
@@ -127,7 +137,17 @@ def command(
                 field="--location",
             )
         )
+    horizon = _horizon(ingest_horizon)
     loaded = load_contract(contract)
+    undeclared = loaded.undeclared(location)
+    if undeclared is not None and not no_probes and checks_for_location(loaded.services, location):
+        raise UsageError(
+            Problem(
+                f"{undeclared}: the embedded agent would report from it; "
+                "give --location one of them, or --no-probes",
+                field="--location",
+            )
+        )
     windows = Events() if events is None else load_events(events, loaded)
     engine = connect(db)
     migrate(engine)
@@ -182,6 +202,8 @@ def command(
         )
         if smtp_host is None:
             click.echo("  subscriber emails: queued, not sent (no --smtp-host)")
+        for warning in location_warnings(loaded, agents):
+            click.echo(f"warning: {warning}", err=True)
 
     serve(
         loaded,
@@ -195,7 +217,37 @@ def command(
         probes=not no_probes,
         announce=announce,
         publish=publish,
+        ingest_horizon=horizon,
     )
+
+
+def _horizon(text: str) -> int:
+    try:
+        horizon = parse_duration(text)
+    except ValueError as error:
+        raise UsageError(Problem(str(error), field="--ingest-horizon")) from None
+    if horizon <= 0:
+        raise UsageError(
+            Problem(f"expected a duration above 0, got {text!r}", field="--ingest-horizon")
+        )
+    return horizon
+
+
+def location_warnings(contract: Contract, agents: Sequence[TokenInfo]) -> list[str]:
+    """What ``serve`` warns about: a contract that declares no locations, and agent tokens
+    from before locations (bound to none)."""
+    warnings = []
+    if contract.locations is None:
+        warnings.append(NO_LOCATIONS_WARNING.format(contract=contract.contract))
+    unbound = [t.name for t in agents if t.location is None]
+    if unbound:
+        warnings.append(
+            f"agent token{'s' if len(unbound) > 1 else ''} {', '.join(unbound)} "
+            "bound to no location (created before locations): each may report for any "
+            "declared location; re-create it with slaledger token create --scope agent "
+            "--location LOCATION (docs/operations.md)"
+        )
+    return warnings
 
 
 def make_url_host(url: str) -> str:

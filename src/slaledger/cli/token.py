@@ -10,7 +10,7 @@ from slaledger.cli.errors import reports_user_errors
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
 from slaledger.store.database import DEFAULT_URL, connect, migrate
-from slaledger.store.tokens import SCOPES, Scope, TokenStore
+from slaledger.store.tokens import SCOPES, Scope, TokenInfo, TokenStore
 
 _DB = click.option("--db", "db", default=DEFAULT_URL, show_default=True, help="Database URL.")
 
@@ -34,28 +34,51 @@ def command() -> None:
     help="agent: may send probe results; admin: may use the operator API.",
 )
 @click.option("--name", required=True, help="A unique name, e.g. agent-fra.")
+@click.option(
+    "--location",
+    help="The one location an agent token reports for (required with --scope agent), e.g. fra.",
+)
 @_DB
 @reports_user_errors
-def create(scope: Scope, name: str, db: str) -> None:
-    """Create a token and print it: it is shown this once and stored only as a hash."""
-    token = _tokens(db).create(scope, name, time.time_ns() // 1000)
+def create(scope: Scope, name: str, location: str | None, db: str) -> None:
+    """Create a token and print it: it is shown this once and stored only as a hash.
+
+    An agent token is bound to one location: batches it sends for any other are refused.
+    """
+    token = _tokens(db).create(scope, name, time.time_ns() // 1000, location=location)
     click.echo(token)
-    click.echo(f"{scope} token {name!r} created; store it now, it cannot be shown again", err=True)
+    where = "" if location is None else f" for location {location}"
+    click.echo(
+        f"{scope} token {name!r}{where} created; store it now, it cannot be shown again",
+        err=True,
+    )
 
 
 @command.command("list")
 @_DB
 @reports_user_errors
 def list_tokens(db: str) -> None:
-    """List tokens: name, scope and when each was created (never the token)."""
-    rows = [(t.name, t.scope, format_instant(t.created_at)) for t in _tokens(db).list()]
+    """List tokens: name, scope, location and when each was created (never the token).
+
+    An agent token from before locations shows ``(any declared)``: re-create it with
+    --location (see docs/operations.md).
+    """
+    rows = [
+        (t.name, t.scope, _location(t), format_instant(t.created_at)) for t in _tokens(db).list()
+    ]
     if not rows:
         click.echo("no tokens")
         return
-    header = ("name", "scope", "created")
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(3)]
+    header = ("name", "scope", "location", "created")
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(4)]
     for row in (header, *rows):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _location(token: TokenInfo) -> str:
+    if token.scope != "agent":
+        return "-"
+    return token.location or "(any declared)"
 
 
 @command.command("revoke")

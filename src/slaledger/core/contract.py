@@ -6,14 +6,18 @@ integer microseconds. Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BeforeValidator,
     Field,
     PlainSerializer,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -21,6 +25,7 @@ from pydantic import (
 from slaledger.core.checks import Checks, duplicate_check_ids
 from slaledger.core.durations import format_duration, parse_duration
 from slaledger.core.model_base import IDENTIFIER, StrictModel
+from slaledger.core.timebase import to_instant
 
 
 def _percentage(value: Any) -> Decimal:
@@ -54,6 +59,33 @@ Percentage = Annotated[Decimal, BeforeValidator(_percentage), PlainSerializer(st
 
 Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(format_duration)]
 """A duration in integer microseconds, written ``90s``, ``5m``, ``48h`` or ``30d``."""
+
+LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+"""A location name, as agents send it: letters, digits, '.', '_' or '-', at most 200."""
+
+
+def _location_names(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("expected at least one location, e.g. [fra, ams]")
+    for name in value:
+        if not LOCATION.match(name):
+            raise ValueError(
+                f"expected location names of letters, digits, '.', '_' or '-' (at most 200), "
+                f"like fra or us-east, got {name!r}"
+            )
+        if value.count(name) > 1:
+            raise ValueError(f"{name!r} is listed more than once")
+    return value
+
+
+NO_LOCATIONS_WARNING = (
+    "contract {contract} declares no locations: any agent token can report from anywhere, "
+    "under any location name; declare them with a top-level locations: [fra, ams]"
+)
+"""What ``check`` and ``serve`` say about a contract without ``locations``."""
+
+Locations = Annotated[tuple[str, ...], AfterValidator(_location_names)]
+"""The locations probes may report from: a non-empty list of distinct names."""
 
 
 class Match(StrictModel):
@@ -122,6 +154,8 @@ class Service(StrictModel):
     (default: the contract's ``stale_after``, else twice the longest check interval)."""
     excludable_causes: tuple[str, ...] = ()
     exclude_from: tuple[Literal["downtime", "total"], ...] = ("downtime",)
+    locations: Locations | None = None
+    """Narrows the contract's locations for this service."""
     checks: Checks = ()
 
     @field_validator("exclude_from")
@@ -175,6 +209,10 @@ class Contract(StrictModel):
     contract: str
     name: str
     timezone: str = "UTC"
+    effective_from: AwareDatetime | None = None
+    """The SLA's start: nothing before it is settled, stated or published."""
+    locations: Locations | None = None
+    """Where probes may report from; ``None``: anywhere (any agent token, any name)."""
     services: dict[str, Service]
     credits: Credits | None = None
     stale_after: Annotated[Duration, Field(gt=0)] | None = None
@@ -216,6 +254,37 @@ class Contract(StrictModel):
             )
         return value
 
+    @field_validator("services")
+    @classmethod
+    def _locations_declared(
+        cls, value: dict[str, Service], info: ValidationInfo
+    ) -> dict[str, Service]:
+        declared: tuple[str, ...] | None = info.data.get("locations")
+        for service_id, service in value.items():
+            if service.locations is not None:
+                if declared is None:
+                    raise ValueError(
+                        f"services.{service_id}.locations narrows the contract's locations, "
+                        "but the contract declares none; add a top-level locations list"
+                    )
+                extra = [name for name in service.locations if name not in declared]
+                if extra:
+                    raise ValueError(
+                        f"services.{service_id}.locations: {', '.join(extra)} not among the "
+                        f"contract's locations ({', '.join(declared)})"
+                    )
+            allowed = service.locations or declared
+            if allowed is None:
+                continue
+            for index, check in enumerate(service.checks):
+                extra = [name for name in check.locations if name not in allowed]
+                if extra:
+                    raise ValueError(
+                        f"services.{service_id}.checks[{index}].locations: {', '.join(extra)} "
+                        f"not among the locations of service {service_id} ({', '.join(allowed)})"
+                    )
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -232,3 +301,22 @@ class Contract(StrictModel):
         if not service.checks:
             return None
         return 2 * max(check.interval for check in service.checks)
+
+    @property
+    def start(self) -> int | None:
+        """``effective_from`` as an instant (microseconds since the epoch), if given."""
+        return None if self.effective_from is None else to_instant(self.effective_from)
+
+    def undeclared(self, location: str) -> str | None:
+        """Why ``location`` may not report for this contract, or ``None`` when it may."""
+        if self.locations is None or location in self.locations:
+            return None
+        return (
+            f"{location!r} is not a location of contract {self.contract} "
+            f"({', '.join(self.locations)})"
+        )
+
+    def locations_of(self, service: str) -> tuple[str, ...] | None:
+        """Where ``service`` may be probed from; ``None`` when the contract declares nothing."""
+        narrowed = self.services[service].locations
+        return narrowed if narrowed is not None else self.locations

@@ -123,6 +123,8 @@ class LiveDemo:
                     "agent",
                     "--name",
                     f"demo-{location}",
+                    "--location",
+                    location,
                     "--db",
                     self.db,
                 ),

@@ -65,9 +65,12 @@ class ScheduledCheck:
 
 
 def checks_for_location(services: Mapping[str, Service], location: str) -> list[ScheduledCheck]:
-    """Every check of ``services`` that an agent at ``location`` runs."""
+    """Every check of ``services`` that an agent at ``location`` runs (none of a service
+    whose ``locations`` leave ``location`` out)."""
     planned: list[ScheduledCheck] = []
     for name, service in services.items():
+        if service.locations is not None and location not in service.locations:
+            continue
         for identifier, check in zip(check_ids(name, service.checks), service.checks, strict=True):
             if check.runs_at(location):
                 planned.append(ScheduledCheck(identifier, name, check))

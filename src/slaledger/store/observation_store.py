@@ -51,6 +51,17 @@ def anonymous_checks(observations: Observations) -> tuple[tuple[str, ...], NDArr
     return tuple(f"~{int(c)}" for c in distinct.tolist()), inverse.astype(np.int32)
 
 
+class BatchConflictError(Exception):
+    """A batch id already stored with other rows: one id means one content."""
+
+    def __init__(self, batch_id: str, source: str, received_at: int) -> None:
+        super().__init__(f"batch {batch_id} was already stored with other rows")
+        self.batch_id = batch_id
+        self.source = source
+        """Who sent the stored batch (``agent fra``)."""
+        self.received_at = received_at
+
+
 @dataclass(frozen=True)
 class IngestResult:
     received: int
@@ -98,7 +109,7 @@ class ObservationStore:
 
     def has_batch(self, batch_id: str) -> bool:
         with self._engine.connect() as connection:
-            return _batch_stored(connection, batch_id)
+            return _stored_batch(connection, batch_id) is not None
 
     def ingest(
         self,
@@ -110,12 +121,24 @@ class ObservationStore:
         latency_ms: NDArray[np.float32] | None = None,
         batch_id: str | None = None,
         source: str = "",
+        digest: str | None = None,
     ) -> IngestResult:
         """Store ``observations`` once: a repeated (time, service, location, check) is skipped,
-        and a ``batch_id`` already stored makes the whole call a no-op. One transaction."""
+        and a ``batch_id`` already stored makes the whole call a no-op. One transaction.
+
+        ``digest`` (the SHA-256 of the batch's rows) is kept with the batch id: the same id
+        with another digest raises :class:`BatchConflictError` and stores nothing.
+        """
         size = len(observations)
         with self._engine.begin() as connection:
-            if batch_id is not None and _batch_stored(connection, batch_id):
+            stored_batch = None if batch_id is None else _stored_batch(connection, batch_id)
+            if stored_batch is not None:
+                assert batch_id is not None
+                known = stored_batch.digest
+                if known is not None and digest is not None and known != digest:
+                    raise BatchConflictError(
+                        batch_id, str(stored_batch.source), int(stored_batch.received_at)
+                    )
                 return IngestResult(size, 0, duplicate_batch=True)
             stored = 0
             if size:
@@ -132,6 +155,7 @@ class ObservationStore:
                         "source": source,
                         "rows": size,
                         "received_at": received_at,
+                        "digest": digest,
                     },
                 )
         return IngestResult(size, stored)
@@ -462,10 +486,13 @@ def _within(observations: Observations, start: int, end: int) -> Observations:
     return observations if bool(inside.all()) else observations.take(inside)
 
 
-def _batch_stored(connection: Connection, batch_id: str) -> bool:
-    table = schema.ingest_batches
-    found = connection.execute(select(table.c.batch_id).where(table.c.batch_id == batch_id))
-    return found.first() is not None
+def _stored_batch(connection: Connection, batch_id: str) -> Any:
+    """The stored batch's source, time and digest, or ``None``."""
+    b = schema.ingest_batches.c
+    found = connection.execute(
+        select(b.source, b.received_at, b.digest).where(b.batch_id == batch_id)
+    )
+    return found.first()
 
 
 def _hot_groups(rows: Sequence[object]) -> dict[tuple[int, int], SegmentRows]:

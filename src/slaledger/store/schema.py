@@ -68,8 +68,10 @@ ingest_batches = Table(
     Column("source", String(200), nullable=False),
     Column("rows", Integer, nullable=False),
     Column("received_at", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=True),
 )
-"""Batches already stored: a batch sent twice is stored once."""
+"""Batches already stored: a batch sent twice is stored once. ``digest`` is the SHA-256 of
+its rows (``NULL`` for batches from before it was kept): one id, one content."""
 
 tokens = Table(
     "tokens",
@@ -78,8 +80,10 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("scope", String(20), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("location", String(200), nullable=True),
 )
-"""API tokens: only the SHA-256 of each token is kept, with its scope (agent or admin)."""
+"""API tokens: only the SHA-256 of each token is kept, with its scope (agent or admin) and,
+for an agent, the one location it reports for (``NULL``: a token from before locations)."""
 
 minute_runs = Table(
     "minute_runs",

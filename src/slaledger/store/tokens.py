@@ -2,6 +2,10 @@
 
 A token is ``sl_`` and 32 random bytes (URL-safe base64). Only its SHA-256 is stored, so a
 copy of the database gives nobody a working token; the token is shown once, when created.
+
+An agent token is bound to the one location it reports for; agent tokens created before
+locations existed have none (``location`` is ``None``) and may report only for a location
+the contract declares.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ SCOPES: tuple[Scope, ...] = get_args(Scope)
 PREFIX = "sl_"
 TOKEN_BYTES = 32
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,199}$")
+LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,9 @@ class TokenInfo:
     name: str
     scope: Scope
     created_at: int
+    location: str | None = None
+    """The location an agent token reports for; ``None`` for admin tokens and for agent
+    tokens from before locations."""
 
 
 def token_hash(token: str) -> str:
@@ -45,8 +53,9 @@ class TokenStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, scope: Scope, name: str, now: int) -> str:
-        """A new token of ``scope`` named ``name`` (unique); returns the token text."""
+    def create(self, scope: Scope, name: str, now: int, *, location: str | None = None) -> str:
+        """A new token of ``scope`` named ``name`` (unique); returns the token text. An agent
+        token needs the ``location`` it reports for; an admin token has none."""
         if scope not in SCOPES:
             raise UsageError(
                 Problem(f"expected a scope of agent or admin, got {scope!r}", field="--scope")
@@ -59,6 +68,25 @@ class TokenStore:
                     field="--name",
                 )
             )
+        if scope == "agent" and location is None:
+            raise UsageError(
+                Problem(
+                    "an agent token reports for one location; give it, e.g. --location fra",
+                    field="--location",
+                )
+            )
+        if scope == "admin" and location is not None:
+            raise UsageError(
+                Problem("only agent tokens have a location; drop it", field="--location")
+            )
+        if location is not None and not LOCATION.match(location):
+            raise UsageError(
+                Problem(
+                    "expected a location name of letters, digits, '.', '_' or '-' (at most "
+                    f"200), e.g. fra, got {location!r}",
+                    field="--location",
+                )
+            )
         token = PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
         try:
             with self._engine.begin() as connection:
@@ -69,6 +97,7 @@ class TokenStore:
                         "token_hash": token_hash(token),
                         "scope": scope,
                         "created_at": now,
+                        "location": location,
                     },
                 )
         except IntegrityError:
@@ -95,14 +124,16 @@ class TokenStore:
         t = schema.tokens.c
         with self._engine.connect() as connection:
             row = connection.execute(
-                select(t.name, t.token_hash, t.scope, t.created_at).where(t.token_hash == digest)
+                select(t.name, t.token_hash, t.scope, t.created_at, t.location).where(
+                    t.token_hash == digest
+                )
             ).first()
         if row is None or not hmac.compare_digest(str(row.token_hash), digest):
             return None
         scope = str(row.scope)
         if scope not in SCOPES:
             return None
-        return TokenInfo(str(row.name), row.scope, int(row.created_at))
+        return TokenInfo(str(row.name), row.scope, int(row.created_at), row.location)
 
     def revoke(self, name: str) -> bool:
         """Delete the token named ``name``; ``False`` when there is none."""
@@ -115,6 +146,6 @@ class TokenStore:
         t = schema.tokens.c
         with self._engine.connect() as connection:
             rows = connection.execute(
-                select(t.name, t.scope, t.created_at).order_by(t.created_at, t.name)
+                select(t.name, t.scope, t.created_at, t.location).order_by(t.created_at, t.name)
             ).all()
-        return [TokenInfo(str(r.name), r.scope, int(r.created_at)) for r in rows]
+        return [TokenInfo(str(r.name), r.scope, int(r.created_at), r.location) for r in rows]

@@ -9,16 +9,21 @@ the same app runs under ``slaledger serve`` and in tests with a clock of their o
   error budgets; computed at most once per ``cache_seconds`` of the clock.
 - ``GET /healthz``.
 
-Errors are JSON ``{"error": "..."}``: 401 for a missing, unknown or non-agent token, 422
-naming the bad field, 413 for a body over the size limit, 503 with ``Retry-After`` when
-the database cannot take a batch (locked, unreachable, corrupt): the agent sends it again
-later. Any route meeting a database error answers 503 JSON, any other failure 500 JSON,
-never plain text; while the store fails, every route answers 503
-(:mod:`slaledger.web.store_health`) and ``/healthz`` says ``failing``.
+Errors are JSON ``{"error": "..."}``: 401 for a missing, unknown or non-agent token, 403
+for a batch from a location the token is not bound to, 409 for a batch id already stored
+with other rows, 422 naming the bad field (an undeclared location, an instant more than
+:data:`FUTURE_TOLERANCE` ahead or older than the ingest horizon), 413 for a body over the
+size limit, 503 with ``Retry-After`` when the database cannot take a batch (locked,
+unreachable, corrupt): the agent sends it again later. Any route meeting a database error
+answers 503 JSON, any other failure 500 JSON, never plain text; while the store fails,
+every route answers 503 (:mod:`slaledger.web.store_health`) and ``/healthz`` says
+``failing``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import threading
@@ -34,19 +39,30 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from slaledger.core.contract import Contract
+from slaledger.core.durations import format_duration
 from slaledger.core.events import Events
 from slaledger.core.live import live_report
 from slaledger.core.periods import calendar_month
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.settle import service_period, settle
-from slaledger.core.timebase import US_PER_DAY, US_PER_SECOND, from_instant
+from slaledger.core.timebase import (
+    US_PER_DAY,
+    US_PER_MINUTE,
+    US_PER_SECOND,
+    format_instant,
+    from_instant,
+)
 from slaledger.probes.result import ProbeResult, to_observations
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
-from slaledger.store.observation_store import IngestResult, ObservationStore
+from slaledger.store.observation_store import (
+    BatchConflictError,
+    IngestResult,
+    ObservationStore,
+)
 from slaledger.store.subscriber_store import SubscriberStore
-from slaledger.store.tokens import TokenStore
+from slaledger.store.tokens import TokenInfo, TokenStore
 from slaledger.web.field_errors import field_error
 from slaledger.web.operator_api import operator_router
 from slaledger.web.status_page import mount_public_web
@@ -73,6 +89,10 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_RESULTS = 100_000
 LAST_INSTANT = 253_402_300_800_000_000
 """The first instant of the year 10000 (exclusive bound on instants)."""
+FUTURE_TOLERANCE = 5 * US_PER_MINUTE
+"""How far ahead of the server's clock a probe's instant may be (clock skew)."""
+DEFAULT_INGEST_HORIZON = 7 * US_PER_DAY
+"""How old a probe's instant may be when it arrives (``serve --ingest-horizon``)."""
 STORE_UNAVAILABLE = STORE_ERRORS
 """The database cannot take a write now (the store writes rows through the raw driver too)."""
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
@@ -132,7 +152,12 @@ class Ingestor:
         self._lock = threading.Lock()
 
     def ingest(
-        self, results: Sequence[ProbeResult], *, batch_id: str | None, source: str
+        self,
+        results: Sequence[ProbeResult],
+        *,
+        batch_id: str | None,
+        source: str,
+        digest: str | None = None,
     ) -> IngestResult:
         checks = list(dict.fromkeys(result.check_id for result in results))
         code = {name: index for index, name in enumerate(checks)}
@@ -147,6 +172,7 @@ class Ingestor:
                 latency_ms=latency,
                 batch_id=batch_id,
                 source=source,
+                digest=digest,
             )
 
     def compact(self) -> int:
@@ -157,8 +183,87 @@ class Ingestor:
             return self.store.compact(self._clock() - HOT_MARGIN, whole_days=False)
 
 
+def check_location(body: IngestBody, token: TokenInfo, contract: Contract) -> None:
+    """:class:`ApiError` 403 when ``token`` is bound to another location than the batch's,
+    422 when the contract declares its locations and the batch's is not one of them."""
+    if token.location is not None and body.location != token.location:
+        raise ApiError(
+            403,
+            f"location: token {token.name!r} reports for location {token.location}, "
+            f"not {body.location}",
+        )
+    declared = contract.locations
+    if declared is not None and body.location not in declared:
+        raise ApiError(
+            422,
+            f"location: {body.location!r} is not a location of contract {contract.contract} "
+            f"({', '.join(declared)})",
+        )
+
+
+def check_instants(body: IngestBody, now: int, horizon: int) -> None:
+    """:class:`ApiError` 422 naming the first result more than :data:`FUTURE_TOLERANCE` ahead
+    of ``now`` or older than ``horizon``, and how many more there are."""
+    if not body.results:
+        return
+    instants = np.fromiter((r.instant for r in body.results), np.int64, len(body.results))
+    latest, earliest = now + FUTURE_TOLERANCE, now - horizon
+    bad = np.flatnonzero((instants > latest) | (instants < earliest))
+    if not bad.size:
+        return
+    index = int(bad[0])
+    instant = int(instants[index])
+    if instant > latest:
+        why = f"more than {format_duration(FUTURE_TOLERANCE)} ahead of the server's clock"
+    else:
+        why = f"older than the ingest horizon of {format_duration(horizon)}"
+    more = f" ({bad.size - 1} more such results)" if bad.size > 1 else ""
+    raise ApiError(
+        422,
+        f"results.{index}.instant: {format_instant(instant)} is {why} "
+        f"({format_instant(now)}){more}",
+    )
+
+
+def batch_digest(body: IngestBody) -> str:
+    """SHA-256 of the batch's location and rows as validated: one batch id, one content."""
+    canonical = [body.location, [row.model_dump(mode="json") for row in body.results]]
+    text = json.dumps(canonical, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def checked_batch(
+    body: IngestBody, token: TokenInfo, contract: Contract, now: int, horizon: int
+) -> tuple[list[ProbeResult], str]:
+    """The batch's probe results and digest, once its location, services and instants are
+    checked (:class:`ApiError` 403 or 422 otherwise)."""
+    check_location(body, token, contract)
+    results = probe_results(body, contract)
+    check_instants(body, now, horizon)
+    return results, batch_digest(body)
+
+
+def refused_conflict(body: IngestBody, token: TokenInfo, conflict: BatchConflictError) -> ApiError:
+    """The 409 for a batch id stored with other rows, logged with who sent it."""
+    log.warning(
+        "batch %s refused: token %r (location %s) sent other rows under the id of a "
+        "batch stored at %s from %s",
+        body.batch_id,
+        token.name,
+        body.location,
+        format_instant(conflict.received_at),
+        conflict.source,
+    )
+    return ApiError(
+        409,
+        f"batch_id: batch {body.batch_id} was already stored with other rows; "
+        "a batch id names one content: send new rows under a new id",
+    )
+
+
 def probe_results(body: IngestBody, contract: Contract) -> list[ProbeResult]:
-    """The batch as probe results; :class:`ApiError` 422 for a service the contract lacks."""
+    """The batch as probe results; :class:`ApiError` 422 for a service the contract lacks
+    or one the contract does not probe from the batch's location."""
     results = []
     for index, row in enumerate(body.results):
         if row.service not in contract.services:
@@ -167,6 +272,13 @@ def probe_results(body: IngestBody, contract: Contract) -> list[ProbeResult]:
                 422,
                 f"results.{index}.service: unknown service {row.service!r}; "
                 f"contract {contract.contract} has {known}",
+            )
+        allowed = contract.locations_of(row.service)
+        if allowed is not None and body.location not in allowed:
+            raise ApiError(
+                422,
+                f"results.{index}.service: service {row.service} is not probed from location "
+                f"{body.location!r} ({', '.join(allowed)})",
             )
         results.append(
             ProbeResult(
@@ -308,10 +420,12 @@ def create_app(
     cache_seconds: float = 60.0,
     publication: Publication | None = None,
     health_seconds: float = CHECK_SECONDS,
+    ingest_horizon: int = DEFAULT_INGEST_HORIZON,
 ) -> FastAPI:
     """The API for ``contract``. Pass ``ingestor`` to share its write lock with other
     writers of the same store (the embedded agent, compaction); ``publication`` adds the
-    status page, public and operator APIs and subscriptions."""
+    status page, public and operator APIs and subscriptions. ``ingest_horizon`` (in
+    microseconds) is how old a probe's instant may be when it arrives."""
     writer = ingestor or Ingestor(store, clock)
     windows: EventsSource = events if callable(events) else (lambda: events)
     live = LiveFigures(contract, windows, store, clock, cache_seconds)
@@ -358,27 +472,34 @@ def create_app(
         if token is None:
             raise ApiError(401, "missing bearer token: send Authorization: Bearer <agent token>")
         try:
-            scope = await run_in_threadpool(tokens.verify, token)
+            info = await run_in_threadpool(tokens.identify, token)
         except STORE_UNAVAILABLE as error:
             raise _unavailable("token check", error) from None
-        if scope is None:
+        if info is None:
             raise ApiError(401, "unknown or revoked token")
-        if scope != "agent":
-            raise ApiError(401, f"a token with scope {scope} cannot ingest; use an agent token")
+        if info.scope != "agent":
+            raise ApiError(
+                401, f"a token with scope {info.scope} cannot ingest; use an agent token"
+            )
         raw = await _read_body(request)
         try:
             body = IngestBody.model_validate_json(raw)
         except ValidationError as error:
             raise ApiError(422, field_error(error, _PATTERNS)) from None
-        results = probe_results(body, contract)
+        results, digest = checked_batch(body, info, contract, clock(), ingest_horizon)
         try:
             outcome = await run_in_threadpool(
                 lambda: writer.ingest(
-                    results, batch_id=body.batch_id, source=f"agent {body.location}"
+                    results,
+                    batch_id=body.batch_id,
+                    source=f"agent {body.location}",
+                    digest=digest,
                 )
             )
         except STORE_UNAVAILABLE as error:  # locked, unreachable, out of space: try again later
             raise _unavailable(f"batch {body.batch_id}", error) from None
+        except BatchConflictError as conflict:
+            raise refused_conflict(body, info, conflict) from None
         return JSONResponse(
             {
                 "batch_id": body.batch_id,

@@ -31,7 +31,13 @@ from slaledger.probes.scheduler import ScheduledCheck, Scheduler, checks_for_loc
 from slaledger.status.publisher_process import PublisherProcess
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
-from slaledger.web.app import Clock, Ingestor, Publication, create_app
+from slaledger.web.app import (
+    DEFAULT_INGEST_HORIZON,
+    Clock,
+    Ingestor,
+    Publication,
+    create_app,
+)
 from slaledger.web.snapshot_cache import SnapshotCache
 
 log = logging.getLogger("slaledger.serve")
@@ -143,6 +149,7 @@ def serve(
     announce: Callable[[Listening], None],
     compact_seconds: float = COMPACT_SECONDS,
     publish: Callable[[str], Publishing] | None = None,
+    ingest_horizon: int = DEFAULT_INGEST_HORIZON,
 ) -> None:
     """Run the server until SIGINT or SIGTERM; ``announce`` is called once it listens.
 
@@ -153,7 +160,15 @@ def serve(
         ingestor = Ingestor(store, clock)
         publishing = None if publish is None else publish(url_of(sock))
         if publishing is None:
-            app = create_app(contract, events, store, tokens, clock, ingestor=ingestor)
+            app = create_app(
+                contract,
+                events,
+                store,
+                tokens,
+                clock,
+                ingestor=ingestor,
+                ingest_horizon=ingest_horizon,
+            )
         else:
             app = create_app(
                 contract,
@@ -163,6 +178,7 @@ def serve(
                 clock,
                 ingestor=ingestor,
                 publication=publishing.publication,
+                ingest_horizon=ingest_horizon,
             )
             cache: SnapshotCache = app.state.public
             publishing.publisher.on_snapshot = lambda _snapshot: cache.warm()
