@@ -137,7 +137,7 @@ def test_unknown_key_at_top_level(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace("timezone: UTC\n", "timezone: UTC\nzone: CET\n"))
     assert problems(path) == [
         f"{path}:4: zone: unknown key 'zone'; "
-        "expected one of: contract, name, timezone, services, credits"
+        "expected one of: contract, name, timezone, effective_from, locations, services, credits"
     ]
 
 
@@ -278,7 +278,7 @@ credits:
         f"{path}:11: services.web.name: missing required key",
         f"{path}:14: services.web.colour: unknown key 'colour'; expected one of: name, "
         "description, target, window, per_location, downtime, outcomes, maintenance, "
-        "excludable_causes, exclude_from, checks",
+        "excludable_causes, exclude_from, locations, checks",
         f"{path}:17: credits.mode: expected one of 'automatic', 'on-request', got 'sometimes'",
         f"{path}:19: credits.tiers[0].credit: expected a number at most 100, got 110",
     ]
@@ -300,4 +300,75 @@ def test_an_empty_mapping_in_a_list_is_located(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:10: services.api.outcomes[0].match: missing required key",
         f"{path}:10: services.api.outcomes[0].outcome: missing required key",
+    ]
+
+
+def test_locations_are_declared_and_narrowed_per_service(tmp_path: Path) -> None:
+    text = VALID.replace("timezone: UTC\n", "timezone: UTC\nlocations: [fra, ams]\n").replace(
+        "    maintenance: {notice: 48h}\n",
+        "    maintenance: {notice: 48h}\n    locations: [ams]\n",
+    )
+    contract = load_contract(write(tmp_path, text))
+    assert contract.locations == ("fra", "ams")
+    assert contract.locations_of("api") == ("ams",)
+    assert contract.undeclared("fra") is None
+    assert contract.undeclared("fake") == "'fake' is not a location of contract demo (fra, ams)"
+
+
+@pytest.mark.parametrize(
+    ("top", "service", "message"),
+    [
+        (
+            "locations: []\n",
+            "",
+            "contract.yaml:4: locations: expected at least one location, e.g. [fra, ams]",
+        ),
+        (
+            "locations: [fra, fra]\n",
+            "",
+            "contract.yaml:4: locations: 'fra' is listed more than once",
+        ),
+        (
+            "locations: [fra west]\n",
+            "",
+            "contract.yaml:4: locations: expected location names of letters, digits, '.', '_' "
+            "or '-' (at most 200), like fra or us-east, got 'fra west'",
+        ),
+        (
+            "",
+            "    locations: [fra]\n",
+            "contract.yaml:4: services: services.api.locations narrows the contract's "
+            "locations, but the contract declares none; add a top-level locations list",
+        ),
+        (
+            "locations: [fra]\n",
+            "    locations: [ams]\n",
+            "contract.yaml:5: services: services.api.locations: ams not among the contract's "
+            "locations (fra)",
+        ),
+        (
+            "locations: [fra]\n",
+            "    checks: [{type: tcp, host: 127.0.0.1, port: 1, locations: [lon]}]\n",
+            "contract.yaml:5: services: services.api.checks[0].locations: lon not among the "
+            "locations of service api (fra)",
+        ),
+    ],
+)
+def test_bad_locations(tmp_path: Path, top: str, service: str, message: str) -> None:
+    text = VALID.replace("timezone: UTC\n", f"timezone: UTC\n{top}").replace(
+        "    maintenance: {notice: 48h}\n", f"    maintenance: {{notice: 48h}}\n{service}"
+    )
+    path = write(tmp_path, text)
+    assert [p.removeprefix(f"{tmp_path}/") for p in problems(path)] == [message]
+
+
+def test_effective_from_is_an_instant_with_an_offset(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "timezone: UTC\n", "timezone: UTC\neffective_from: 2026-05-01T02:00:00+02:00\n"
+    )
+    assert load_contract(write(tmp_path, text)).start == 1_777_593_600_000_000
+    naive = VALID.replace("timezone: UTC\n", "timezone: UTC\neffective_from: 2026-05-01\n")
+    assert [p.removeprefix(f"{tmp_path}/") for p in problems(write(tmp_path, naive))] == [
+        "contract.yaml:4: effective_from: expected a timestamp with Z or an offset, like "
+        "2026-10-14T02:00:00Z, got '2026-05-01'"
     ]

@@ -42,7 +42,7 @@ def test_check_reports_every_mistake_with_exit_2(
     assert run.out == ""
     assert run.err.splitlines() == [
         f"error: {bad}:3: timezon: unknown key 'timezon'; expected one of: contract, name, "
-        "timezone, services, credits",
+        "timezone, effective_from, locations, services, credits",
         f"error: {bad}:5: services.a.target: expected a percentage from 0 to 100, got '101'",
         f"error: {bad}:5: services.a.downtime.rule: expected rule probe-ratio, "
         "continuous-failure or first-fail-to-first-success, got 'nope'",
@@ -56,4 +56,32 @@ def test_check_missing_file(run_cli: Callable[..., Run], tmp_path: Path) -> None
     assert (
         run.err
         == f"error: {tmp_path / 'none.yaml'}: cannot read the file: No such file or directory\n"
+    )
+
+
+def test_check_shows_locations_and_the_start_of_the_sla(
+    run_cli: Callable[..., Run], contracts: Path
+) -> None:
+    run = run_cli("check", contracts / "heft-io.yaml")
+    assert run.out.splitlines()[-3:-1] == [
+        "locations: fra, ams, hel",
+        "in force from 2026-05-01T00:00:00Z",
+    ]
+    assert run.err == ""
+
+
+def test_check_warns_when_a_contract_declares_no_locations(
+    run_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    open_ = tmp_path / "open.yaml"
+    open_.write_text(
+        'contract: open\nname: Open\nservices:\n  a: {name: A, target: "99.9", '
+        "downtime: {rule: probe-ratio}}\n"
+    )
+    run = run_cli("check", open_)
+    assert run.code == 0
+    assert "locations: none declared (any)\n" in run.out
+    assert run.err == (
+        "warning: contract open declares no locations: any agent token can report from "
+        "anywhere, under any location name; declare them with a top-level locations: [fra, ams]\n"
     )

@@ -25,11 +25,14 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from conftest import Run
+from slaledger.adapters.contract_file import load_contract
+from slaledger.cli.serve import location_warnings
 from slaledger.core.observations import ERROR_CODES
 from slaledger.core.timebase import to_instant
 from slaledger.store import schema
 from slaledger.store.database import connect
 from slaledger.store.observation_store import ObservationStore
+from slaledger.store.tokens import TokenInfo
 
 MINUTE = 60_000_000
 DAY = 1440 * MINUTE
@@ -120,10 +123,17 @@ def probe(at: int, service: str, status: int | None = 200) -> dict[str, Any]:
     }
 
 
-def agent_token(run_cli: Callable[..., Run], db: str, name: str = "agent-fra") -> str:
-    created = run_cli("token", "create", "--scope", "agent", "--name", name, "--db", db)
+def agent_token(
+    run_cli: Callable[..., Run], db: str, name: str = "agent-fra", location: str = "fra"
+) -> str:
+    created = run_cli(
+        "token", "create", "--scope", "agent", "--name", name, "--location", location, "--db", db
+    )
     assert created.code == 0, created.err
-    assert created.err == f"agent token {name!r} created; store it now, it cannot be shown again\n"
+    assert created.err == (
+        f"agent token {name!r} for location {location} created; store it now, it cannot be "
+        "shown again\n"
+    )
     return created.out.strip()
 
 
@@ -132,12 +142,13 @@ def test_serve_ingests_from_agents_and_its_live_figures_equal_report_db(
 ) -> None:
     contract = contracts / "heft-io.yaml"
     db = f"sqlite:///{tmp_path / 'serve.db'}"
-    token = agent_token(run_cli, db)
+    tokens = {where: agent_token(run_cli, db, f"agent-{where}", where) for where in ("fra", "ams")}
+    token = tokens["fra"]
     server = serving(contract, db)
     assert server.banner[1:] == [
         f"  contract heft-io, database {db}\n",
         "  embedded agent: off (--no-probes)\n",
-        f"  ingest: POST {server.url}/api/v1/ingest with an agent token (1 exist; create one "
+        f"  ingest: POST {server.url}/api/v1/ingest with an agent token (2 exist; create one "
         f"with: slaledger token create --scope agent --name NAME --db {db})\n",
         f"  status page: {server.url}/  (public API: {server.url}/api/v1/openapi.json)\n",
         f"  live figures: GET {server.url}/api/v1/live\n",
@@ -161,12 +172,12 @@ def test_serve_ingests_from_agents_and_its_live_figures_equal_report_db(
             for service in ("tracking-js", "tracking-api", "data-api")
         ]
         batch = {"batch_id": uuid.uuid4().hex, "location": location, "results": results}
-        status, body = post(server.url, batch, token)
+        status, body = post(server.url, batch, tokens[location])
         assert (status, body) == (
             200,
             {"batch_id": batch["batch_id"], "received": 90, "stored": 90, "duplicate": False},
         )
-        assert post(server.url, batch, token) == (
+        assert post(server.url, batch, tokens[location]) == (
             200,
             {"batch_id": batch["batch_id"], "received": 90, "stored": 0, "duplicate": True},
         )
@@ -358,20 +369,80 @@ def test_token_commands_list_and_revoke(run_cli: Callable[..., Run], tmp_path: P
     admin = run_cli("token", "create", "--scope", "admin", "--name", "ops", "--db", db)
     assert admin.code == 0
     listed = run_cli("token", "list", "--db", db).out.splitlines()
-    assert [line.split()[:2] for line in listed] == [
-        ["name", "scope"],
-        ["agent-fra", "agent"],
-        ["ops", "admin"],
+    assert [line.split()[:3] for line in listed] == [
+        ["name", "scope", "location"],
+        ["agent-fra", "agent", "fra"],
+        ["ops", "admin", "-"],
     ]
     assert "sl_" not in "".join(listed)
     revoked = run_cli("token", "revoke", "ops", "--db", db)
     assert (revoked.code, revoked.out) == (0, "revoked token 'ops'\n")
     again = run_cli("token", "revoke", "ops", "--db", db)
     assert (again.code, again.out, again.err) == (2, "", "error: NAME: no token named 'ops'\n")
-    taken = run_cli("token", "create", "--scope", "agent", "--name", "agent-fra", "--db", db)
+    unplaced = run_cli("token", "create", "--scope", "agent", "--name", "agent-x", "--db", db)
+    assert (unplaced.code, unplaced.err) == (
+        2,
+        "error: --location: an agent token reports for one location; give it, e.g. --location "
+        "fra\n",
+    )
+    taken = run_cli(
+        "token",
+        "create",
+        "--scope",
+        "agent",
+        "--name",
+        "agent-fra",
+        "--location",
+        "fra",
+        "--db",
+        db,
+    )
     assert (taken.code, taken.out, taken.err) == (
         2,
         "",
         "error: --name: a token named 'agent-fra' already exists; revoke it first or pick "
         "another name\n",
     )
+
+
+def test_serve_refuses_an_embedded_agent_at_an_undeclared_location(
+    run_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    contract = tmp_path / "lab.yaml"
+    contract.write_text(
+        "contract: lab\nname: Lab\nlocations: [fra]\nservices:\n  db:\n    name: Database\n"
+        '    target: "99.9"\n    downtime: {rule: probe-ratio}\n'
+        "    checks: [{type: tcp, host: 127.0.0.1, port: 9}]\n"
+    )
+    db = f"sqlite:///{tmp_path / 'lab.db'}"
+    run = run_cli("serve", contract, "--db", db, "--port", "0")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: --location: 'local' is not a location of contract lab (fra): the embedded "
+        "agent would report from it; give --location one of them, or --no-probes\n"
+    )
+    horizon = run_cli("serve", contract, "--db", db, "--no-probes", "--ingest-horizon", "7")
+    assert (horizon.code, horizon.err) == (
+        2,
+        "error: --ingest-horizon: expected a duration like 90s, 5m, 48h or 30d, got '7'\n",
+    )
+
+
+def test_serve_warns_about_open_contracts_and_tokens_bound_to_no_location(
+    contracts: Path,
+) -> None:
+    heft = load_contract(contracts / "heft-io.yaml")
+    open_contract = heft.model_copy(update={"locations": None})
+    agents = [
+        TokenInfo("agent-fra", "agent", 0, "fra"),
+        TokenInfo("old-1", "agent", 0, None),
+        TokenInfo("old-2", "agent", 0, None),
+    ]
+    assert location_warnings(heft, agents[:1]) == []
+    assert location_warnings(open_contract, agents) == [
+        "contract heft-io declares no locations: any agent token can report from anywhere, "
+        "under any location name; declare them with a top-level locations: [fra, ams]",
+        "agent tokens old-1, old-2 bound to no location (created before locations): each may "
+        "report for any declared location; re-create it with slaledger token create --scope "
+        "agent --location LOCATION (docs/operations.md)",
+    ]

@@ -18,6 +18,7 @@ from slaledger.core.contract import (
 )
 from slaledger.core.durations import format_duration
 from slaledger.core.figures import allowed_downtime_minutes, decimal_text
+from slaledger.core.timebase import format_instant
 
 MONTH_DAYS = (28, 30, 31)
 
@@ -74,7 +75,14 @@ def describe_contract(contract: Contract) -> str:
             else "no maintenance excluded"
         )
         causes = ", ".join(service.excludable_causes) or "none"
-        lines.append(f"{service_id}: {notice}; excludable causes: {causes}")
+        narrowed = (
+            "" if service.locations is None else f"; from {', '.join(service.locations)} only"
+        )
+        lines.append(f"{service_id}: {notice}; excludable causes: {causes}{narrowed}")
+    where = "none declared (any)" if contract.locations is None else ", ".join(contract.locations)
+    lines.append(f"locations: {where}")
+    if contract.start is not None:
+        lines.append(f"in force from {format_instant(contract.start)}")
     if contract.credits is None:
         lines.append("credits: none")
     else:
