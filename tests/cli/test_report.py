@@ -240,3 +240,16 @@ def test_scheduled_maintenance_cuts_downtime(
         3,
         "99.988799",
     )
+
+
+def test_a_month_before_effective_from_is_not_settled(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "heft.csv"
+    path.write_text(HEADER + "2026-04-10T00:00:05Z,data-api,fra,200,,12,\n")
+    run = run_cli("report", contracts / "heft-io.yaml", "--probes", path, "--month", "2026-04")
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        "error: contract heft-io is in force from 2026-05-01T00:00:00Z (effective_from); "
+        "2026-04-01T00:00:00Z to 2026-05-01T00:00:00Z is before it\n"
+    )

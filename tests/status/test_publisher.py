@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conftest import Run
 from slaledger.adapters.contract_file import load_contract
+from slaledger.adapters.csv_observations import read_observations
 from slaledger.core.events import Events
 from slaledger.core.timebase import to_instant
 from slaledger.ledger import open_stores
@@ -180,3 +181,46 @@ def test_a_service_whose_probes_stopped_says_no_recent_data_since_its_last_resul
         "2026-11-21T11:59:07Z</title>"
     ) in badge
     assert GREY in badge
+
+
+def test_nothing_before_effective_from_is_settled_stated_or_published(
+    store_url: str, contracts: Path, tmp_path: Path
+) -> None:
+    """One observation at instant 0 once made the publisher issue a statement for every
+    month since 1970; with effective_from, only months from the SLA's start are settled."""
+    contract = load_contract(contracts / "live-demo.yaml").model_copy(
+        update={"effective_from": datetime(2026, 10, 15, tzinfo=UTC)}
+    )
+    csv = tmp_path / "probes.csv"
+    csv.write_text(
+        HEADER
+        + "1970-01-01T00:00:00Z,web,fra,200,\n"
+        + probes(datetime(2026, 10, 14, 23, 50, tzinfo=UTC), 20, 500)
+        + probes(datetime(2026, 11, 20, 12, 0, tzinfo=UTC), 10, 200)
+    )
+    stores = open_stores(store_url)
+    stores.observations.pack_history(read_observations(csv, list(contract.services)))
+    figures = FigureStore(stores.engine, contract.contract)
+    publisher = Publisher(
+        contract,
+        Events(),
+        stores,
+        IncidentStore(stores.engine, contract),
+        MaintenanceStore(stores.engine, contract),
+        figures,
+    )
+    now = to_instant(NOON)
+    while publisher.maintain(now):
+        pass
+    assert [s.month for s in stores.statements.months(contract.contract)] == ["2026-10"]
+    periods = sorted(figures.periods())
+    assert (periods[0], periods[-1]) == ("2026-10", "2026-11-20")
+    assert min(p for p in periods if len(p) == 10) == "2026-10-15"
+    # October is settled from the 15th: the 10 failing minutes before it do not count.
+    statement = json.loads(stores.statements.get(contract.contract, "2026-10").document)
+    assert statement["period"] == {"start": "2026-10-15T00:00:00Z", "end": "2026-11-01T00:00:00Z"}
+    web = next(r for r in statement["results"] if r["service"] == "web")
+    assert (web["total_minutes"], web["downtime_minutes"]) == (17 * 1440, 10)
+    # Before the SLA starts, the page is built and shows no figures.
+    early = publisher.tick(to_instant(datetime(2026, 10, 1, tzinfo=UTC)))
+    assert [s.id for s in early.services] == ["web", "api", "edge"]

@@ -32,6 +32,7 @@ from slaledger.core.report import Episode, ProbeCounts, Report, Result
 from slaledger.core.rule_continuous import settle_continuous_failure
 from slaledger.core.rule_first_fail import settle_first_fail
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
+from slaledger.core.timebase import format_instant
 from slaledger.core.windows import ServiceWindows, resolve_windows
 from slaledger.errors import Problem, UserError
 
@@ -43,6 +44,27 @@ def service_period(service: Service, month: Period, at: int | None) -> Period:
     if service.window == "trailing-30d":
         return trailing_days(month.end if at is None else at, TRAILING_DAYS)
     return month
+
+
+class NotInForceError(UserError):
+    """A period that ends before the contract's ``effective_from``: nothing to settle."""
+
+
+def in_force(contract: Contract, period: Period) -> Period:
+    """The part of ``period`` from the contract's ``effective_from`` on; nothing before it is
+    settled. :class:`NotInForceError` when the whole period lies before it."""
+    start = contract.start
+    if start is None or period.start >= start:
+        return period
+    if period.end <= start:
+        raise NotInForceError(
+            Problem(
+                f"contract {contract.contract} is in force from {format_instant(start)} "
+                f"(effective_from); {format_instant(period.start)} to "
+                f"{format_instant(period.end)} is before it"
+            )
+        )
+    return Period(start, period.end)
 
 
 def settle(
@@ -92,13 +114,16 @@ def settle_classified(
     (a day's figure, say); the month then only names the report.
     """
     month_period = calendar_month(*month, contract.zone) if period is None else period
+    month_period = in_force(contract, month_period)
     windows = resolve_windows(contract, events)
     groups: dict[tuple[object, bool, Period], list[str]] = {}
     # Only runs of several observations can be split by an edge: usually few or none.
     several = None if classified.last is None else classified.last > classified.timestamp
     spans = None if several is None or not several.any() else classified.take(several)
     for service_id, service in contract.services.items():
-        own = service_period(service, month_period, at) if period is None else period
+        own = in_force(
+            contract, service_period(service, month_period, at) if period is None else period
+        )
         groups.setdefault((service.downtime, service.per_location, own), []).append(service_id)
         if spans is not None and service_id in spans.services:
             _check_separable(spans, service_id, windows[service_id], own)

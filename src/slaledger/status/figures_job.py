@@ -193,6 +193,8 @@ class FiguresJob:
         first = self.stores.minutes.first_instant()
         if first is None:
             return []
+        if self.contract.start is not None:  # nothing before the SLA's start is published
+            first = max(first, self.contract.start)
         found = self.figures.periods()
         known = {label: settled for label, (settled, _at) in found.items()}
         events_key = self.events().model_dump_json()

@@ -193,6 +193,10 @@ class SnapshotBuilder:
         today = Period(now // US_PER_DAY * US_PER_DAY, now // US_PER_DAY * US_PER_DAY + US_PER_DAY)
         start = min(span.start - lookback(contract), today.start) - LOAD_MARGIN
         data = load_classified(self._stores, contract, start, max(span.end, today.end))
+        if contract.start is not None and now < contract.start:
+            # Not in force yet: nothing is settled or published.
+            empty = Report(contract=contract.contract, period=span, results=())
+            return LiveMonth(now, data, empty, empty, empty, empty)
         pooled, by_location = variants(contract)
         events = self._events
         settled: dict[bool, Report] = {}
