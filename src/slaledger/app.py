@@ -20,6 +20,7 @@ from slaledger.adapters.report_render import render_json
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
+from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.report import Report
@@ -189,7 +190,13 @@ def import_file(
     """Load a monitor export into the store; the same file imported twice is stored once."""
     contract = load_contract(contract_path)
     observations = read_import(
-        file_path, fmt, contract, location=location, timezone=timezone, service=service
+        file_path,
+        fmt,
+        contract,
+        location=location,
+        timezone=timezone,
+        service=service,
+        bounds=InstantBounds.for_import(contract, now, DEFAULT_MINUTE_DAYS),
     )
     digest = hashlib.sha256(file_path.read_bytes()).hexdigest()[:32]
     options = f"{fmt}:{location or ''}:{timezone or ''}:{service or ''}"

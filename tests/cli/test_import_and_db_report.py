@@ -7,8 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from conftest import Run
+from slaledger.store import schema
+from slaledger.store.database import connect, migrate
 
 HEADER = "timestamp,service,location,status,error,latency_ms,retry_after\n"
 
@@ -97,3 +100,40 @@ def test_report_needs_exactly_one_source(
         2,
         "error: --probes: expected exactly one of --probes FILE or --db URL\n",
     )
+
+
+def test_an_import_with_an_instant_out_of_bounds_or_an_undeclared_location_stores_nothing(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path, store_url: str
+) -> None:
+    contract = contracts / "heft-io.yaml"
+    before = tmp_path / "before.csv"
+    before.write_text(
+        HEADER
+        + "2026-05-01T00:00:05Z,data-api,fra,200,,12,\n"
+        + "2026-04-30T23:59:05Z,data-api,fra,200,,12,\n"
+    )
+    run = run_cli("import", contract, before, "--db", store_url)
+    assert (run.code, run.out) == (2, "")
+    assert run.err == (
+        f"error: {before}:3: timestamp: 2026-04-30T23:59:05Z is before the contract's "
+        "effective_from (2026-05-01T00:00:00Z); remove the lines before it\n"
+    )
+    ahead = tmp_path / "ahead.csv"
+    ahead.write_text(HEADER + "2999-01-01T00:00:00Z,data-api,fra,200,,12,\n")
+    run = run_cli("import", contract, ahead, "--db", store_url)
+    assert run.code == 2
+    assert run.err.startswith(f"error: {ahead}:2: timestamp: 2999-01-01T00:00:00Z is in the future")
+    ghost = tmp_path / "ghost.csv"
+    ghost.write_text(HEADER + "2026-10-01T00:00:05Z,data-api,ghost1,500,,12,\n")
+    run = run_cli("import", contract, ghost, "--db", store_url)
+    assert (run.code, run.err) == (
+        2,
+        f"error: {ghost}: location: location 'ghost1' is not a location of service data-api "
+        "of contract heft-io (fra, ams, hel)\n",
+    )
+    engine = connect(store_url)
+    migrate(engine)  # the refused imports did not even create the schema
+    with engine.connect() as connection:
+        for table in (schema.observations, schema.segments, schema.ingest_batches):
+            assert connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
+    engine.dispose()

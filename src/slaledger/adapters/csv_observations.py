@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from slaledger.adapters.files import atomic_writer, decode_utf8, read_input
 from slaledger.adapters.iso_instants import US_PER_SECOND, BoolArray, parse_timestamps
+from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.errors import ObservationsError, Problem
 
@@ -51,8 +52,11 @@ _SHOWN_CHARS = 60
 # Reading
 
 
-def read_observations(path: Path, service_ids: Collection[str]) -> Observations:
-    """Read and validate an observations CSV; every service must be in ``service_ids``.
+def read_observations(
+    path: Path, service_ids: Collection[str], bounds: InstantBounds | None = None
+) -> Observations:
+    """Read and validate an observations CSV; every service must be in ``service_ids`` and,
+    given ``bounds``, every timestamp within them.
 
     Raises :class:`ObservationsError` with one problem naming the first bad row (file
     order), its column and what was expected; the count of further bad rows is appended.
@@ -62,7 +66,7 @@ def read_observations(path: Path, service_ids: Collection[str]) -> Observations:
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     table = _parse_fast(data, source) or _parse_exact(data, source)
-    return _validate(table, frozenset(service_ids), source)
+    return _validate(table, frozenset(service_ids), source, bounds)
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,9 @@ class _Check:
     describe: Callable[[int], str]
 
 
-def _validate(table: _Table, service_ids: frozenset[str], source: str) -> Observations:
+def _validate(
+    table: _Table, service_ids: frozenset[str], source: str, bounds: InstantBounds | None
+) -> Observations:
     if table.height == 0:
         return Observations.empty()
     columns = table.columns
@@ -249,6 +255,9 @@ def _validate(table: _Table, service_ids: frozenset[str], source: str) -> Observ
             bad, describe = bad_rows_of[name]
             if bad is not None:
                 checks.append(_Check(name, bad, describe))
+    if bounds is not None:
+        outside = ~timestamp_bad & bounds.outside(timestamp)
+        checks.append(_Check("timestamp", outside, lambda row: bounds.problem(int(timestamp[row]))))
     _raise_first_bad_row(checks, table, source)
 
     service_names, service_codes = _compact_codes(derived.service_code, sorted(service_ids))

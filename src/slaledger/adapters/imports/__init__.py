@@ -27,8 +27,9 @@ from slaledger.adapters.imports.intervals_to_observations import (
 from slaledger.adapters.imports.statuscake import read_statuscake
 from slaledger.adapters.imports.uptimerobot import read_uptimerobot
 from slaledger.core.contract import Contract
+from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import DEFAULT_LOCATION, Observations
-from slaledger.errors import Problem, UsageError
+from slaledger.errors import ObservationsError, Problem, UsageError
 
 ImportFormat = Literal["slaledger", "uptimerobot", "statuscake"]
 IMPORT_FORMATS: tuple[str, ...] = get_args(ImportFormat)
@@ -44,8 +45,12 @@ def read_import(
     location: str | None,
     timezone: str | None,
     service: str | None,
+    bounds: InstantBounds | None = None,
 ) -> Observations:
     """Read ``path`` in format ``fmt`` as observations of ``contract``'s services.
+
+    Every location must be one the contract declares for its service (when it declares
+    them); given ``bounds``, every instant must lie within them.
 
     ``location`` names the location of observations that have none (state logs, rows with an
     empty location); default ``default``. ``timezone`` is the zone of an UptimeRobot
@@ -70,24 +75,52 @@ def read_import(
     if location is not None and not location.strip():
         raise UsageError(Problem("expected a location name, got ''", field="--location"))
     location = None if location is None else location.strip()
-    target = ImportTarget(contract, service, location)
+    target = ImportTarget(contract, service, location, bounds)
     if fmt == "uptimerobot":
-        return read_uptimerobot(path, target, timezone)
-    if fmt == "statuscake":
-        return read_statuscake(path, target)
-    if service is not None:
+        observations = read_uptimerobot(path, target, timezone)
+    elif fmt == "statuscake":
+        observations = read_statuscake(path, target)
+    elif service is not None:
         raise UsageError(
             Problem(
                 "does not apply to the slaledger format, whose rows name their service",
                 field="--service",
             )
         )
-    return _own_csv(path, target)
+    else:
+        observations = _own_csv(path, target)
+    _check_locations(observations, contract, str(path))
+    return observations
+
+
+def _check_locations(observations: Observations, contract: Contract, source: str) -> None:
+    """:class:`ObservationsError` naming locations the contract does not declare (for the
+    service they measure)."""
+    if contract.locations is None or not len(observations):
+        return
+    pairs = np.unique(
+        observations.service.astype(np.int64) * len(observations.locations) + observations.location
+    )
+    for pair in pairs.tolist():
+        service = observations.services[pair // len(observations.locations)]
+        location = observations.locations[pair % len(observations.locations)]
+        allowed = contract.locations_of(service)
+        if allowed is None or location in allowed:
+            continue
+        hint = "; give --location" if location == DEFAULT_LOCATION else ""
+        raise ObservationsError(
+            Problem(
+                f"location {location!r} is not a location of service {service} of contract "
+                f"{contract.contract} ({', '.join(allowed)}){hint}",
+                source,
+                field="location",
+            )
+        )
 
 
 def _own_csv(path: Path, target: ImportTarget) -> Observations:
     """Our CSV, with ``--location`` for rows without one, sorted and without duplicates."""
-    observations = read_observations(path, target.contract.services)
+    observations = read_observations(path, target.contract.services, target.bounds)
     if not len(observations):
         return observations
     locations = list(observations.locations)

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from slaledger.core.contract import Contract
+from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.core.timebase import US_PER_MINUTE
 from slaledger.errors import ObservationsError, Problem
@@ -246,11 +247,19 @@ def rows_from_states(
 
 @dataclass(frozen=True)
 class ImportTarget:
-    """What an import maps onto: the contract, and the ``--service``/``--location`` given."""
+    """What an import maps onto: the contract, and the ``--service``/``--location`` given;
+    ``bounds`` are the instants it may hold (``None``: any)."""
 
     contract: Contract
     service: str | None
     location: str | None
+    bounds: InstantBounds | None = None
+
+    def instant_problem(self, start: int, end: int = UNKNOWN_END) -> str | None:
+        """Why an event at ``start`` (lasting to ``end``) may not be imported, or ``None``."""
+        if self.bounds is None:
+            return None
+        return self.bounds.check(start, None if end == UNKNOWN_END else end)
 
     @property
     def location_name(self) -> str:

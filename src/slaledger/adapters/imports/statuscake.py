@@ -41,6 +41,7 @@ from slaledger.adapters.imports.json_source import (
     shown,
 )
 from slaledger.adapters.iso_instants import parse_timestamps
+from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import NO_STATUS, Observations
 from slaledger.errors import ObservationsError, Problem
 
@@ -75,9 +76,9 @@ def read_statuscake(path: Path, target: ImportTarget) -> Observations:
         return Observations.empty()
     first = columns.rows[0]
     if isinstance(first, dict) and "status" in first:
-        return _periods(columns, target.service, target.location_name)
+        return _periods(columns, target.service, target.location_name, target.bounds)
     if isinstance(first, dict) and any(key in first for key in HISTORY_KEYS):
-        return _history(columns, target.service, target.location_name)
+        return _history(columns, target.service, target.location_name, target.bounds)
     found = keys_found(first) if isinstance(first, dict) else f"got {shown(first)}"
     return document.fail(
         columns.where(0),
@@ -138,6 +139,21 @@ class _Columns:
         self.check(key, bad, describe)
         return instants, ~absent
 
+    def check_bounds(
+        self,
+        key: str,
+        instants: NDArray[np.int64],
+        present: BoolArray,
+        bounds: InstantBounds | None,
+    ) -> None:
+        """Each present instant of ``key`` within ``bounds``."""
+        if bounds is not None:
+            self.check(
+                key,
+                present & bounds.outside(instants),
+                lambda i: bounds.problem(int(instants[i])),
+            )
+
     def raise_first(self) -> None:
         """One problem at the first bad row in file order (its first bad key), if any."""
         failing = [check for check in self.checks if check.bad.any()]
@@ -183,8 +199,11 @@ def parse_rfc3339(texts: list[str]) -> tuple[NDArray[np.int64], BoolArray]:
 # Periods
 
 
-def _periods(columns: _Columns, service: str, location: str) -> Observations:
-    created, _ = columns.instants("created_at", optional=False)
+def _periods(
+    columns: _Columns, service: str, location: str, bounds: InstantBounds | None
+) -> Observations:
+    created, parsed = columns.instants("created_at", optional=False)
+    columns.check_bounds("created_at", created, parsed, bounds)
     status = columns.values("status")
     state = np.fromiter(
         (PERIOD_STATES.get(value, 0) if type(value) is str else 0 for value in status),
@@ -201,6 +220,7 @@ def _periods(columns: _Columns, service: str, location: str) -> Observations:
         ),
     )
     ended, has_end = columns.instants("ended_at", optional=True)
+    columns.check_bounds("ended_at", ended, has_end, bounds)
     columns.check(
         "ended_at",
         has_end & (ended < created),
@@ -235,8 +255,11 @@ def _periods(columns: _Columns, service: str, location: str) -> Observations:
 # History
 
 
-def _history(columns: _Columns, service: str, fallback_location: str) -> Observations:
-    created, _ = columns.instants("created_at", optional=False)
+def _history(
+    columns: _Columns, service: str, fallback_location: str, bounds: InstantBounds | None
+) -> Observations:
+    created, parsed = columns.instants("created_at", optional=False)
+    columns.check_bounds("created_at", created, parsed, bounds)
     location = columns.values("location")
     columns.check(
         "location",

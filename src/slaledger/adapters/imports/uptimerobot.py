@@ -143,6 +143,9 @@ def _read_api(document: JsonDocument, target: ImportTarget) -> Observations:
             document.fail((*at, "logs"), f"expected a list of logs, got {shown(logs)}")
         for index, log in enumerate(logs):
             _add_log(document, (*at, "logs", index), log, stream, events)
+            problem = target.instant_problem(events.time[-1], events.end[-1])
+            if problem is not None:
+                document.fail((*at, "logs", index, "datetime"), problem)
     return events.observations(services, target, document.source, ends_are_exact=True)
 
 
@@ -285,6 +288,9 @@ def _read_dashboard_csv(
         if seconds is None:
             fail(line, duration_column, f"{_DURATION_EXPECTED}, got {cells[duration_column]!r}")
         end = UNKNOWN_END if seconds < 0 else start + seconds * US_PER_SECOND
+        problem = target.instant_problem(start, end)
+        if problem is not None:
+            fail(line, _DATE_TIME, problem)
         status = _phrase_status(cells.get(_REASON, ""))
         events.add(stream_of[service], start, end, state, status)
     return events.observations(list(stream_of), target, source, ends_are_exact=False)
