@@ -27,7 +27,7 @@ LOCAL = "127.0.0.1"
 TOKEN = "agent-token-fra"
 ERRORS = (None, "timeout", "connect", "dns", "tls", "assertion", "other")
 RESULT_FIELDS = ("instant", "service", "check_id", "status", "error", "latency_ms", "retry_after")
-Mode = Literal["ok", "fail", "hang", "store-then-fail"]
+Mode = Literal["ok", "fail", "hang", "store-then-fail", "forbidden", "conflict"]
 
 
 class StandIn:
@@ -102,6 +102,11 @@ class StandIn:
             return None
         if self.mode == "fail":
             return web.json_response({"error": "unavailable"}, status=503)
+        if self.mode == "forbidden":
+            error = "location: token 'agent-fra' reports for location fra, not ams"
+            return web.json_response({"error": error}, status=403)
+        if self.mode == "conflict":
+            return web.json_response({"error": "batch_id: already stored"}, status=409)
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.tokens:
             error = "missing agent token" if not auth else "unknown agent token"
@@ -495,3 +500,41 @@ def test_a_200_without_a_receipt_is_not_an_acknowledgement(queue: BatchQueue) ->
     lines = run(scenario())
     assert queue.pending() == (1, 3)
     assert any("HTTP 200 without a receipt for batch" in line for line in lines)
+
+
+def test_a_token_bound_to_another_location_stops_the_pusher(queue: BatchQueue) -> None:
+    fill(queue, 2)
+
+    async def scenario() -> None:
+        async with stand_in() as server:
+            server.mode = "forbidden"
+            push = pusher(queue, server.url, Lines())
+            with pytest.raises(TokenRejectedError) as raised:
+                await push.run()
+            assert str(raised.value) == (
+                f"the server at {server.url}/api/v1/ingest refused the agent token (403: "
+                "location: token 'agent-fra' reports for location fra, not ams); check --token "
+                "or SLALEDGER_AGENT_TOKEN"
+            )
+
+    run(scenario())
+    assert queue.pending() == (2, 6)
+
+
+def test_a_batch_id_the_server_holds_with_other_rows_is_set_aside(queue: BatchQueue) -> None:
+    [batch] = fill(queue, 1)
+    log = Lines()
+
+    async def scenario() -> None:
+        async with stand_in() as server:
+            server.mode = "conflict"
+            push = pusher(queue, server.url, log)
+            task = asyncio.create_task(push.run())
+            await until(lambda: queue.pending() == (0, 0))
+            await stop(push, task)
+
+    run(scenario())
+    assert log.lines == [
+        f"batch {batch} rejected by the server as a batch id already used: batch_id: already "
+        f"stored; moved to the rejected table of {queue.path}"
+    ]

@@ -202,8 +202,9 @@ class Pusher:
             why = reason or "malformed batch"
             await asyncio.to_thread(self._queue.reject, batch_id, why)
             self._rejected += 1
+            what = "as malformed" if status == 422 else "as a batch id already used"
             self._say(
-                f"batch {batch_id} rejected by the server as malformed: {why}; "
+                f"batch {batch_id} rejected by the server {what}: {why}; "
                 f"moved to the rejected table of {self._queue.path}"
             )
             return "rejected"
