@@ -68,6 +68,18 @@ class Api:
     tokens: TokenStore
     clock: Clock
     agent_token: str
+    """The agent token of location ``fra``."""
+
+    def token_for(self, location: str) -> str:
+        """An agent token bound to ``location`` (created on first use)."""
+        if location == "fra":
+            return self.agent_token
+        made: dict[str, str] = self.__dict__.setdefault("_made", {})
+        if location not in made:
+            made[location] = self.tokens.create(
+                "agent", f"agent-{location}", self.clock(), location=location
+            )
+        return made[location]
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def probes(service: str, minutes: range, down: Set[int] = frozenset()) -> list[d
 
 def send(api: Api, location: str, results: list[dict[str, Any]]) -> None:
     body = {"batch_id": uuid.uuid4().hex, "location": location, "results": results}
-    reply = post(f"{api.url}/api/v1/ingest", body, api.agent_token)
+    reply = post(f"{api.url}/api/v1/ingest", body, api.token_for(location))
     assert (reply.status, reply.body["stored"]) == (200, len(results))
 
 
