@@ -149,7 +149,7 @@ def test_serve_ingests_from_agents_and_its_live_figures_equal_report_db(
         f"  contract heft-io, database {db}\n",
         "  embedded agent: off (--no-probes)\n",
         f"  ingest: POST {server.url}/api/v1/ingest with an agent token (2 exist; create one "
-        f"with: slaledger token create --scope agent --name NAME --db {db})\n",
+        f"with: slaledger token create --scope agent --name NAME --location LOCATION --db {db})\n",
         f"  status page: {server.url}/  (public API: {server.url}/api/v1/openapi.json)\n",
         f"  live figures: GET {server.url}/api/v1/live\n",
         f"  operators: {server.url}/api/v1/admin/... with an admin token, or slaledger "

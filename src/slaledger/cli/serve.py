@@ -190,7 +190,7 @@ def command(
         click.echo(
             f"  ingest: POST {listening.url}/api/v1/ingest with an agent token "
             f"({len(agents)} exist; create one with: slaledger token create --scope agent "
-            f"--name NAME --db {shown_db})"
+            f"--name NAME --location LOCATION --db {shown_db})"
         )
         click.echo(
             f"  status page: {listening.url}/  (public API: {listening.url}/api/v1/openapi.json)"
