@@ -10,6 +10,7 @@ from slaledger.app import open_store
 from slaledger.core.observations import ERROR_CODES, Observations
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE, to_instant
 from slaledger.store.database import connect, migrate
+from slaledger.store.observation_store import BatchConflictError
 
 OCT_1 = to_instant(datetime(2026, 10, 1, tzinfo=UTC))
 NOV_1 = to_instant(datetime(2026, 11, 1, tzinfo=UTC))
@@ -95,6 +96,24 @@ def test_a_batch_sent_twice_is_stored_once(store_url: str) -> None:
     assert store.ingest(batch, received_at=OCT_1, batch_id="agent-fra-1").stored == 10
     repeat = store.ingest(batch, received_at=OCT_1, batch_id="agent-fra-1")
     assert (repeat.stored, repeat.duplicate_batch) == (0, True)
+
+
+def test_a_batch_id_holds_one_content(store_url: str) -> None:
+    store = open_store(store_url)
+    first = minutes("api", "fra", 0, 10)
+    store.ingest(first, received_at=OCT_1, batch_id="b1", source="agent fra", digest="a" * 64)
+    again = store.ingest(first, received_at=OCT_1 + 1, batch_id="b1", digest="a" * 64)
+    assert (again.stored, again.duplicate_batch) == (0, True)
+    with pytest.raises(BatchConflictError) as conflict:
+        store.ingest(
+            minutes("api", "fra", 10, 20), received_at=OCT_1, batch_id="b1", digest="b" * 64
+        )
+    assert (conflict.value.source, conflict.value.received_at) == ("agent fra", OCT_1)
+    assert len(store.load(OCT_1 - US_PER_DAY, OCT_1 + US_PER_DAY)) == 10
+    # A batch stored before digests were kept (none) is a duplicate whatever is sent again.
+    store.ingest(first, received_at=OCT_1, batch_id="legacy")
+    legacy = store.ingest(first, received_at=OCT_1, batch_id="legacy", digest="c" * 64)
+    assert legacy.duplicate_batch
 
 
 def test_compaction_keeps_every_observation_and_loads_in_group_order(store_url: str) -> None:

@@ -164,3 +164,15 @@ def test_the_month_is_the_contract_zones_month(tmp_path: Any) -> None:
     assert (api_result["coverage"], api_result["error_budget_probes"]) == ("0.000000", 0)
     assert [r["error_budget_minutes"] for r in figures["results"][1:]] == [43, 4]
     engine.dispose()
+
+
+def test_before_effective_from_the_month_to_date_has_no_figures(store_url: str) -> None:
+    later = CONTRACT.model_copy(update={"effective_from": datetime(2026, 12, 1, tzinfo=UTC)})
+    with started_api(store_url, later) as api:
+        send(api, "fra", probes("api", range(10)))
+        reply = request(f"{api.url}/api/v1/live")
+        assert (reply.status, reply.body["results"]) == (200, [])
+        assert reply.body["period"] == {
+            "start": "2026-10-01T00:00:00Z",
+            "end": "2026-11-01T00:00:00Z",
+        }

@@ -41,8 +41,10 @@ from slaledger.core.contract import Contract
 from slaledger.core.durations import format_duration
 from slaledger.core.events import Events
 from slaledger.core.live import live_report
+from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
+from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle
 from slaledger.core.timebase import (
     US_PER_DAY,
@@ -349,6 +351,9 @@ class LiveFigures:
         local = from_instant(now).astimezone(contract.zone)
         month = (local.year, local.month)
         month_period = calendar_month(*month, contract.zone)
+        if contract.start is not None and now < contract.start:  # not in force yet
+            empty = Report(contract=contract.contract, period=month_period, results=())
+            return live_report(empty, Observations.empty(), now).as_dict()
         periods = [service_period(s, month_period, now) for s in contract.services.values()]
         observations = self._store.load(
             min(p.start for p in periods) - LOAD_MARGIN,
