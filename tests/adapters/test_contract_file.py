@@ -137,7 +137,8 @@ def test_unknown_key_at_top_level(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace("timezone: UTC\n", "timezone: UTC\nzone: CET\n"))
     assert problems(path) == [
         f"{path}:4: zone: unknown key 'zone'; "
-        "expected one of: contract, name, timezone, effective_from, locations, services, credits"
+        "expected one of: contract, name, timezone, effective_from, locations, services, credits, "
+        "stale_after"
     ]
 
 
@@ -278,7 +279,7 @@ credits:
         f"{path}:11: services.web.name: missing required key",
         f"{path}:14: services.web.colour: unknown key 'colour'; expected one of: name, "
         "description, target, window, per_location, downtime, outcomes, maintenance, "
-        "excludable_causes, exclude_from, locations, checks",
+        "stale_after, excludable_causes, exclude_from, locations, checks",
         f"{path}:17: credits.mode: expected one of 'automatic', 'on-request', got 'sometimes'",
         f"{path}:19: credits.tiers[0].credit: expected a number at most 100, got 110",
     ]

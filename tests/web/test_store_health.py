@@ -60,7 +60,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
     engine = connect(f"sqlite:///{path}")
     migrate(engine)
     tokens = TokenStore(engine)
-    agent = tokens.create("agent", "agent-fra", START)
+    agent = tokens.create("agent", "agent-fra", START, location="fra")
     admin = tokens.create("admin", "alice", START)
     problem: list[str] = []
     snapshot = status_snapshot()
