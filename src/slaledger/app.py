@@ -289,5 +289,6 @@ def build_publishing(
         wake=worker.wake,
         public_url=site.base_url,
         problem=publisher.problem,
+        allow_private_webhooks=options.allow_private_webhooks,
     )
     return Publishing(publisher, publication, worker, notifier)

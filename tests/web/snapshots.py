@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -253,12 +254,16 @@ def status_snapshot(generated_at: int = GENERATED_AT) -> StatusSnapshot:
     """The three services of :data:`CONTRACT`; ``web`` has an incident in progress."""
     services = (
         service_view(0, "api", incidents={DAYS - 10: (5,)}),
-        service_view(
-            1,
-            "web",
-            locations=("fra", "nyc"),
-            state="partial-outage",
-            incidents={DAYS - 1: (7,), DAYS - 14: (4, 6)},
+        replace(
+            service_view(
+                1,
+                "web",
+                locations=("fra", "nyc"),
+                state="partial-outage",
+                incidents={DAYS - 1: (7,), DAYS - 14: (4, 6)},
+            ),
+            since=to_instant(datetime(2023, 12, 1, tzinfo=UTC)),
+            changed_at=ACTIVE.started,
         ),
         service_view(2, "reports", months=1, first_data_day=DAYS - 3),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -58,6 +59,9 @@ UPDATE_FIELDS = [
     "updated_at",
     "display_at",
     "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
 ]
 
 
@@ -86,8 +90,8 @@ def test_summary(url: str) -> None:
         "id": "web",
         "name": "Website",
         "status": "partial_outage",
-        "created_at": "2026-11-03T12:34:56.000Z",
-        "updated_at": "2026-11-03T12:34:56.000Z",
+        "created_at": "2023-12-01T00:00:00.000Z",
+        "updated_at": "2026-11-03T11:50:00.000Z",
         "position": 2,
         "description": None,
         "showcase": True,
@@ -116,13 +120,31 @@ def test_summary(url: str) -> None:
     assert incident["incident_updates"][0] == {
         "id": "7-2",
         "status": "identified",
-        "body": "Cause found: a bad deploy.",
+        "body": "Cause found: a bad deploy (https://acme.test/deploy).",
         "incident_id": "7",
         "created_at": "2026-11-03T12:20:00.000Z",
         "updated_at": "2026-11-03T12:20:00.000Z",
         "display_at": "2026-11-03T12:20:00.000Z",
-        "affected_components": None,
+        "affected_components": [
+            {
+                "code": "web",
+                "name": "Website",
+                "old_status": "partial_outage",
+                "new_status": "partial_outage",
+            }
+        ],
+        "deliver_notifications": True,
+        "custom_tweet": None,
+        "tweet_id": None,
     }
+    assert incident["incident_updates"][1]["affected_components"] == [
+        {
+            "code": "web",
+            "name": "Website",
+            "old_status": "operational",
+            "new_status": "partial_outage",
+        }
+    ]
     assert incident["incident_updates"][1]["body"] == "We are investigating errors on the website."
     assert [c["id"] for c in incident["components"]] == ["web"]
     (planned,) = body["scheduled_maintenances"]  # type: ignore[misc]
@@ -183,9 +205,9 @@ def test_scheduled_maintenances(url: str) -> None:
     ("state", "component", "indicator", "description"),
     [
         ("operational", "operational", "none", "All Systems Operational"),
-        ("degraded", "degraded_performance", "minor", "Minor Service Outage"),
+        ("degraded", "degraded_performance", "minor", "Partially Degraded Service"),
         ("partial-outage", "partial_outage", "major", "Partial System Outage"),
-        ("major-outage", "major_outage", "critical", "Major System Outage"),
+        ("major-outage", "major_outage", "critical", "Major Service Outage"),
         ("maintenance", "under_maintenance", "maintenance", "Service Under Maintenance"),
         ("unknown", "degraded_performance", "minor", "Status Unknown"),
     ],
@@ -200,6 +222,54 @@ def test_state_mapping(
         body = get(served + "/api/v2/summary.json")
     assert body["status"] == {"indicator": indicator, "description": description}
     assert {c["status"] for c in body["components"]} == {component}  # type: ignore[attr-defined]
+
+
+def test_shortlinks_are_pages_that_exist(url: str) -> None:
+    summary = get(url + "/api/v2/summary.json")
+    incidents = get(url + "/api/v2/incidents.json")["incidents"]
+    windows = get(url + "/api/v2/scheduled-maintenances.json")["scheduled_maintenances"]
+    links = [i["shortlink"] for i in incidents] + [m["shortlink"] for m in windows]  # type: ignore[attr-defined]
+    assert links == [
+        PAGE_URL + "/incidents/7",
+        PAGE_URL + "/incidents/5",
+        PAGE_URL + "/maintenance/3",
+        PAGE_URL + "/maintenance/2",
+    ]
+    for link in links:  # the same paths on the server itself
+        with urllib.request.urlopen(url + link.removeprefix(PAGE_URL)) as page:
+            assert page.status == 200
+    assert summary["page"]["url"] == PAGE_URL  # type: ignore[index]
+
+
+def test_no_updated_at_before_created_at(url: str) -> None:
+    documents = [
+        get(url + "/api/v2" + path)
+        for path in ("/summary.json", "/incidents.json", "/scheduled-maintenances.json")
+    ]
+
+    def pairs(value: object) -> Iterator[tuple[str, str]]:
+        if isinstance(value, dict):
+            if "created_at" in value and "updated_at" in value:
+                yield value["created_at"], value["updated_at"]
+            for item in value.values():
+                yield from pairs(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from pairs(item)
+
+    found = [pair for document in documents for pair in pairs(document)]
+    assert len(found) > 10
+    assert [pair for pair in found if pair[1] < pair[0]] == []
+
+
+def test_html_text_keeps_link_targets() -> None:
+    assert (
+        html_text(
+            '<p>See <a href="https://acme.test/x">the report</a> or '
+            '<a href="https://acme.test/y">https://acme.test/y</a>.</p>'
+        )
+        == "See the report (https://acme.test/x) or https://acme.test/y."
+    )
 
 
 def test_html_text() -> None:

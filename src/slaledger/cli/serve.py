@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -69,6 +70,14 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     help="Let webhooks reach private and loopback addresses (trusted networks only).",
 )
 @click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For and "
+    "X-Forwarded-Proto are believed; repeat for several. None: they are ignored.",
+)
+@click.option(
     "--refresh-seconds",
     type=click.FloatRange(1, 3600),
     default=60.0,
@@ -111,6 +120,7 @@ def command(
     smtp_starttls: bool,
     smtp_user: str | None,
     allow_private_webhooks: bool,
+    trusted_proxies: tuple[str, ...],
     refresh_seconds: float,
     ingest_horizon: str,
     raw_days: int,
@@ -138,6 +148,16 @@ def command(
             )
         )
     horizon = _horizon(ingest_horizon)
+    for proxy in trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise UsageError(
+                Problem(
+                    f"expected an IP address or network (10.0.0.1, 10.0.0.0/8), got {proxy!r}",
+                    field="--trusted-proxy",
+                )
+            ) from None
     loaded = load_contract(contract)
     undeclared = loaded.undeclared(location)
     if undeclared is not None and not no_probes and checks_for_location(loaded.services, location):
@@ -218,6 +238,7 @@ def command(
         announce=announce,
         publish=publish,
         ingest_horizon=horizon,
+        trusted_proxies=trusted_proxies,
     )
 
 

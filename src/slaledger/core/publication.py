@@ -114,6 +114,12 @@ class ServiceView:
     """No fresh result: the newest is older than the service's ``stale_after`` (by default
     twice its longest check interval). The state is then ``unknown`` unless an incident or
     maintenance says worse: the figures never look fresher than the data."""
+    since: int | None = None
+    """When the service first existed: its first measured day, first observation or first
+    incident (``None``: not known; the snapshot's time stands in)."""
+    changed_at: int | None = None
+    """Its state's last change (an incident opening or resolving, maintenance starting or
+    ending), never before ``since`` (``None``: not known)."""
 
 
 @dataclass(frozen=True)

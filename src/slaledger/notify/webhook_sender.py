@@ -12,7 +12,10 @@ replayed later. ``X-Slaledger-Delivery`` (the delivery's id, the same on every r
 drop duplicates; ``X-Slaledger-Event`` names the event.
 
 Addresses: a URL whose host is, or resolves to, a private, loopback, link-local or other
-non-global address is refused (``allow_private`` lifts this, for tests and private
+non-global address, an IPv6 address carrying an IPv4 one (NAT64 ``64:ff9b::/96``, 6to4,
+Teredo), or an IPv4 address in a non-canonical form (``127.1``, ``2130706433``) is refused
+(:func:`host_problem`: the admin API applies the same policy when a webhook is
+registered; ``allow_private`` lifts this, for tests and private
 networks). The check runs in the resolver the connection uses, so DNS cannot answer
 differently between the check and the connection. Redirects are not followed.
 """
@@ -62,12 +65,62 @@ def verify(
     return hmac.compare_digest(sign(secret, int(timestamp), body), signature)
 
 
+_TRANSLATED = (
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64: reaches any IPv4 address, private ones too
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64
+    ipaddress.ip_network("2002::/16"),  # 6to4: an IPv4 address inside
+    ipaddress.ip_network("2001::/32"),  # Teredo
+)
+
+
 def refused_address(address: str) -> bool:
-    """``True`` for an address webhooks must not reach by default (not globally routable)."""
+    """``True`` for an address webhooks must not reach by default: not globally routable
+    (private, loopback, link-local, reserved, multicast), or an IPv6 address that carries
+    an IPv4 one (mapped, NAT64, 6to4, Teredo), whatever that one is."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        elif any(ip in network for network in _TRANSLATED):
+            return True
     return not ip.is_global or ip.is_multicast
+
+
+def host_problem(host: str) -> str | None:
+    """Why a URL's host is refused on its face (``None``: a canonical public address or a
+    name, whose addresses are checked when it is resolved). One policy for registering a
+    webhook and for calling it."""
+    try:
+        refused = refused_address(host)
+    except ValueError:
+        pass
+    else:
+        return f"{host} is a private or local address" if refused else None
+    try:
+        packed = socket.inet_aton(host)  # what resolvers accept as IPv4: 127.1, 2130706433
+    except OSError:
+        pass
+    else:
+        canonical = socket.inet_ntoa(packed)
+        return f"{host} is a non-canonical IPv4 address (write {canonical})"
+    name = host.rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return f"{host} is a local name"
+    return None
+
+
+def resolved_problem(host: str, port: int) -> str | None:
+    """Why ``host`` is refused by what it resolves to now (``None``: every address is
+    public, or the name does not resolve now; it is checked again at each call)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        address = str(info[4][0])
+        if refused_address(address):
+            return f"{host} resolves to {address}, a private or local address"
+    return None
 
 
 def check_url(url: str) -> str:
@@ -151,15 +204,8 @@ class WebhookSender:
         except ValueError as error:
             raise DeliveryError(str(error), permanent=True) from None
         host = urlsplit(url).hostname or ""
-        if not self.settings.allow_private:
-            try:
-                literal = refused_address(host)
-            except ValueError:
-                literal = False  # a name: the resolver checks what it resolves to
-            if literal:
-                raise DeliveryError(
-                    f"refused: {host} is a private or local address", permanent=True
-                )
+        if not self.settings.allow_private and (problem := host_problem(host)) is not None:
+            raise DeliveryError(f"refused: {problem}", permanent=True)
         timestamp = now // US_PER_SECOND
         headers = {
             "Content-Type": "application/json",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 import numpy as np
@@ -161,6 +162,40 @@ def file_maintenance(contract: Contract, events: Events) -> list[MaintenanceView
     return views
 
 
+def day_start(day: str) -> int:
+    """The first instant of a ``YYYY-MM-DD`` UTC day."""
+    return to_instant(datetime.fromisoformat(day).replace(tzinfo=UTC))
+
+
+def _first_measured_days(stored: Sequence[Figure]) -> dict[str, str]:
+    """Each service's first day with a measured figure."""
+    first: dict[str, str] = {}
+    for figure in stored:
+        if len(figure.period) == 10 and figure.availability is not None:
+            known = first.get(figure.service)
+            if known is None or figure.period < known:
+                first[figure.service] = figure.period
+    return first
+
+
+def _last_change(
+    service_id: str,
+    incidents: Sequence[IncidentView],
+    windows: Sequence[MaintenanceView],
+    now: int,
+) -> int:
+    """The last instant up to ``now`` at which an incident or a maintenance window of
+    ``service_id`` began or ended (0: none)."""
+    moments = [0]
+    for incident in incidents:
+        if _covers(incident.services, service_id):
+            moments += [incident.started, incident.resolved or 0]
+    for window in windows:
+        if not window.cancelled and _covers(window.services, service_id):
+            moments += [window.start, window.end]
+    return max(moment for moment in moments if moment <= now)
+
+
 class SnapshotBuilder:
     def __init__(
         self,
@@ -182,6 +217,8 @@ class SnapshotBuilder:
         """The figures last read, by the stamp they were read at."""
         self._file_windows = file_maintenance(contract, self._events)
         self._title = title or contract.name
+        self._first_seen: dict[str, int] = {}
+        """The earliest instant each service was seen at by this builder."""
 
     def set_events(self, events: Events) -> None:
         self._events = events
@@ -248,6 +285,7 @@ class SnapshotBuilder:
         active, recent, upcoming, past = self._records(now)
         observed = last_observed(live.data, now)
         pooled = {r.service: r for r in live.pooled.results}
+        first_days = _first_measured_days(stored)
         today_results = {r.service: r for r in live.today.results}
         views = []
         for service_id, service in contract.services.items():
@@ -285,6 +323,7 @@ class SnapshotBuilder:
                     by_location.setdefault(result.location, []).insert(
                         0, _live_month(result, label)
                     )
+            since = self._since(service_id, first_days, live, (*active, *recent), now)
             views.append(
                 ServiceView(
                     id=service_id,
@@ -306,6 +345,10 @@ class SnapshotBuilder:
                     },
                     last_observed=newest,
                     stale=stale,
+                    since=since,
+                    changed_at=max(
+                        since, _last_change(service_id, (*active, *recent), (*upcoming, *past), now)
+                    ),
                 )
             )
         return StatusSnapshot(
@@ -346,6 +389,30 @@ class SnapshotBuilder:
         newest = observed.get(service_id)
         limit = self._contract.stale_after_of(service_id)
         return newest, limit is not None and (newest is None or now - newest > limit)
+
+    def _since(
+        self,
+        service_id: str,
+        first_days: dict[str, str],
+        live: LiveMonth,
+        incidents: Sequence[IncidentView],
+        now: int,
+    ) -> int:
+        """When ``service_id`` first existed, from what the store holds (so a restart keeps
+        it): its first measured day, its first observation this month, its first incident;
+        never later than it was first seen here."""
+        found = [self._first_seen.get(service_id, now)]
+        if service_id in first_days:
+            found.append(day_start(first_days[service_id]))
+        data = live.data
+        if service_id in data.services and len(data):
+            rows = data.service == data.services.index(service_id)
+            if rows.any():
+                found.append(int(data.timestamp[rows].min()))
+        found += [i.started for i in incidents if _covers(i.services, service_id)]
+        since = min(found)
+        self._first_seen[service_id] = since
+        return since
 
     @staticmethod
     def _state(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Engine, and_, delete, insert, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -301,6 +301,16 @@ class SubscriberStore:
                 )
             )
         return None if row is None else _subscriber(row)
+
+    def pending_confirmations(self, since: int) -> int:
+        """Subscriptions (new or changed) whose confirmation was sent at ``since`` or later
+        and is not used yet."""
+        s = tables.subscribers.c
+        query = select(func.count()).where(
+            s.confirm_token_hash.is_not(None), s.confirm_sent_at >= since
+        )
+        with self._engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def subscribers(self, *, confirmed_only: bool = True) -> list[Subscriber]:
         s = tables.subscribers.c

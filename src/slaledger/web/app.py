@@ -65,6 +65,7 @@ from slaledger.store.observation_store import (
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenInfo, TokenStore
 from slaledger.web.field_errors import field_error
+from slaledger.web.http_guard import BODY_SECONDS, HttpGuard
 from slaledger.web.operator_api import operator_router
 from slaledger.web.status_page import mount_public_web
 from slaledger.web.store_health import (
@@ -415,9 +416,11 @@ class Publication:
     public_url: str
     problem: Callable[[], str | None] = lambda: None
     """Why the snapshots are not current (the publisher cannot build them), else ``None``."""
+    allow_private_webhooks: bool = False
+    """Webhook URLs may name private and loopback addresses (trusted networks only)."""
 
 
-def create_app(
+def create_app(  # noqa: PLR0915 (one closure per endpoint)
     contract: Contract,
     events: Events | EventsSource,
     store: ObservationStore,
@@ -429,11 +432,13 @@ def create_app(
     publication: Publication | None = None,
     health_seconds: float = CHECK_SECONDS,
     ingest_horizon: int = DEFAULT_INGEST_HORIZON,
+    body_seconds: float = BODY_SECONDS,
 ) -> FastAPI:
     """The API for ``contract``. Pass ``ingestor`` to share its write lock with other
     writers of the same store (the embedded agent, compaction); ``publication`` adds the
     status page, public and operator APIs and subscriptions. ``ingest_horizon`` (in
-    microseconds) is how old a probe's instant may be when it arrives."""
+    microseconds) is how old a probe's instant may be when it arrives; ``body_seconds`` how
+    long a request body may pause before it is refused (408)."""
     writer = ingestor or Ingestor(store, clock)
     windows: EventsSource = events if callable(events) else (lambda: events)
     live = LiveFigures(contract, windows, store, clock, cache_seconds)
@@ -539,6 +544,8 @@ def create_app(
     if publication is not None:
         _publish(app, contract, tokens, clock, publication)
     app.add_middleware(HealthGate, health=health)  # outermost: before the cached fast path
+    # Outside the health gate too: CORS, HEAD and body limits apply to every answer.
+    app.add_middleware(HttpGuard, body_seconds=body_seconds)
     return app
 
 
@@ -568,5 +575,6 @@ def _publish(
             contract=contract,
             snapshot=publication.snapshots,
             wake=publication.wake,
+            allow_private=publication.allow_private_webhooks,
         )
     )

@@ -19,8 +19,10 @@ import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import h11
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
@@ -46,6 +48,10 @@ COMPACT_SECONDS = 600.0
 MAX_PENDING = 200_000
 """Results the embedded agent keeps while the store refuses writes; older ones are dropped."""
 GRACEFUL_SECONDS = 30
+HEAD_SECONDS = 10.0
+"""A client has this long to send a request's line and headers, from connecting or from the
+previous response; then the connection is closed (uvicorn has no such limit itself)."""
+KEEP_ALIVE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,70 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+class _TimedH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request's head."""
+
+    head_seconds = HEAD_SECONDS
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_deadline()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm_head_deadline()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:  # the head is in: the body has its own limit
+            self._cancel_head_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_deadline()
+        super().connection_lost(exc)
+
+    def _arm_head_deadline(self) -> None:
+        self._cancel_head_deadline()
+        if not self.transport.is_closing():
+            self._head_timer = self.loop.call_later(self.head_seconds, self._head_expired)
+
+    def _cancel_head_deadline(self) -> None:
+        timer = self._head_timer
+        if timer is not None:
+            timer.cancel()
+            self._head_timer = None
+
+    def _head_expired(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.transport.close()
+
+
+def http_config(
+    app: FastAPI,
+    *,
+    trusted_proxies: Sequence[str] = (),
+    head_seconds: float = HEAD_SECONDS,
+) -> uvicorn.Config:
+    """uvicorn's configuration: ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are read only
+    from ``trusted_proxies`` (addresses or networks; none: never), request heads must
+    arrive within ``head_seconds``, idle keep-alive connections close after 5 s."""
+    protocol = type("TimedH11", (_TimedH11,), {"head_seconds": head_seconds})
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        access_log=False,
+        log_config=None,
+        log_level="warning",
+        http=protocol,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=list(trusted_proxies) if trusted_proxies else None,
+    )
 
 
 class LocalSink:
@@ -150,6 +220,7 @@ def serve(
     compact_seconds: float = COMPACT_SECONDS,
     publish: Callable[[str], Publishing] | None = None,
     ingest_horizon: int = DEFAULT_INGEST_HORIZON,
+    trusted_proxies: Sequence[str] = (),
 ) -> None:
     """Run the server until SIGINT or SIGTERM; ``announce`` is called once it listens.
 
@@ -188,7 +259,17 @@ def serve(
         checks = checks_for_location(contract.services, location) if probes else None
         announce(Listening(url_of(sock), None if checks is None else len(checks)))
         asyncio.run(
-            _main(app, sock, ingestor, checks, location, clock, compact_seconds, publishing)
+            _main(
+                app,
+                sock,
+                ingestor,
+                checks,
+                location,
+                clock,
+                compact_seconds,
+                publishing,
+                trusted_proxies,
+            )
         )
     finally:
         if publishing is not None:
@@ -205,16 +286,9 @@ async def _main(
     clock: Clock,
     compact_seconds: float,
     publishing: Publishing | None,
+    trusted_proxies: Sequence[str],
 ) -> None:
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        access_log=False,
-        log_config=None,
-        log_level="warning",
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-    )
-    server = _Server(config)
+    server = _Server(http_config(app, trusted_proxies=trusted_proxies))
     stopping = asyncio.Event()
     sink = LocalSink(ingestor, location)
     scheduler = None if checks is None else Scheduler(checks, location, sink, clock=clock)

@@ -8,7 +8,9 @@ recent data is ``unknown``, and the page's description then says ``No Recent Dat
 …``). Ids are strings:
 the service id for a component, the incident number, ``maintenance-<n>`` for a window.
 Timestamps are ISO 8601 in UTC with milliseconds. An update's ``body`` is the text of its
-sanitised HTML (Statuspage bodies are plain text).
+sanitised HTML (Statuspage bodies are plain text), links as ``text (target)``. A
+component's ``created_at`` is when its service first existed, ``updated_at`` its state's
+last change; shortlinks are the incident's and the window's own pages.
 """
 
 from __future__ import annotations
@@ -64,12 +66,19 @@ COMPONENT_STATUS: dict[ServiceState, ComponentStatus] = {
 }
 INDICATOR: dict[ServiceState, tuple[Indicator, str]] = {
     "operational": ("none", "All Systems Operational"),
-    "degraded": ("minor", "Minor Service Outage"),
+    "degraded": ("minor", "Partially Degraded Service"),
     "partial-outage": ("major", "Partial System Outage"),
-    "major-outage": ("critical", "Major System Outage"),
+    "major-outage": ("critical", "Major Service Outage"),
     "maintenance": ("maintenance", "Service Under Maintenance"),
     "unknown": ("minor", "Status Unknown"),
 }
+IMPACT_COMPONENT_STATUS: dict[Impact, ComponentStatus] = {
+    "none": "operational",
+    "minor": "degraded_performance",
+    "major": "partial_outage",
+    "critical": "major_outage",
+}
+"""What an incident of each impact does to its components (``affected_components``)."""
 MAINTENANCE_STATUS: dict[str, MaintenanceStatus] = {
     "scheduled": "scheduled",
     "in-progress": "in_progress",
@@ -88,17 +97,31 @@ class _Text(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self._link: tuple[str, int] | None = None
+        """The open link's target and where its text starts in ``parts``."""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._BREAKS and self.parts:
             self.parts.append("\n")
+        if tag == "a":
+            href = dict(attrs).get("href")
+            self._link = None if not href else (href, len(self.parts))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            href, start = self._link
+            self._link = None
+            text = "".join(self.parts[start:]).strip()
+            if text != href and text != href.removeprefix("mailto:"):
+                self.parts.append(f" ({href})")
 
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
 
 def html_text(body_html: str) -> str:
-    """The text of sanitised HTML, paragraphs on their own lines."""
+    """The text of sanitised HTML, paragraphs on their own lines, each link's target after
+    its text in parentheses (unless the text is the target)."""
     parser = _Text()
     parser.feed(body_html)
     parser.close()
@@ -158,6 +181,9 @@ class StatuspageIncidentUpdateOut(_Out):
     updated_at: str = Field(pattern=TIMESTAMP)
     display_at: str = Field(pattern=TIMESTAMP)
     affected_components: list[StatuspageAffectedComponentOut] | None
+    deliver_notifications: bool
+    custom_tweet: str | None
+    tweet_id: str | None
 
 
 class StatuspageIncidentOut(_Out):
@@ -247,14 +273,15 @@ class StatuspageDocuments:
         self._by_id = {component.id: component for component in self.components}
 
     def _component(self, view: ServiceView, position: int) -> StatuspageComponentOut:
-        now = timestamp(self.snapshot.generated_at)
+        created = self.snapshot.generated_at if view.since is None else view.since
+        changed = created if view.changed_at is None else max(created, view.changed_at)
         oldest = view.months[-1].month if view.months else None
         return StatuspageComponentOut(
             id=view.id,
             name=view.name,
             status=COMPONENT_STATUS[view.state],
-            created_at=now,
-            updated_at=now,
+            created_at=timestamp(created),
+            updated_at=timestamp(changed),
             position=position,
             description=view.description,
             showcase=True,
@@ -280,6 +307,24 @@ class StatuspageDocuments:
             description = "No Recent Data" + (f" since {timestamp(max(seen))}" if seen else "")
         return StatuspageStatusOut(indicator=indicator, description=description)
 
+    def _affected(
+        self, incident: IncidentView, number: int, status: str
+    ) -> list[StatuspageAffectedComponentOut] | None:
+        """What update ``number`` (1: the first) did to the incident's components: the first
+        takes them from operational to the impact's status, a resolution back."""
+        hit = IMPACT_COMPONENT_STATUS[incident.impact]
+        old: ComponentStatus = "operational" if number == 1 else hit
+        new: ComponentStatus = "operational" if status == "resolved" else hit
+        components = self._components_of(incident.services)
+        if not components:
+            return None
+        return [
+            StatuspageAffectedComponentOut(
+                code=component.id, name=component.name, old_status=old, new_status=new
+            )
+            for component in components
+        ]
+
     def incident(self, incident: IncidentView) -> StatuspageIncidentOut:
         key = str(incident.id)
         updates = [
@@ -291,7 +336,10 @@ class StatuspageDocuments:
                 created_at=timestamp(update.at),
                 updated_at=timestamp(update.at),
                 display_at=timestamp(update.at),
-                affected_components=None,
+                affected_components=self._affected(incident, number, update.status),
+                deliver_notifications=True,
+                custom_tweet=None,
+                tweet_id=None,
             )
             for number, update in enumerate(incident.updates, 1)
         ]
@@ -339,6 +387,9 @@ class StatuspageDocuments:
                 updated_at=timestamp(at),
                 display_at=timestamp(at),
                 affected_components=None,
+                deliver_notifications=True,
+                custom_tweet=None,
+                tweet_id=None,
             )
             for number, (step, at, body) in enumerate(steps, 1)
         ]
@@ -347,11 +398,11 @@ class StatuspageDocuments:
             name=item.title,
             status=MAINTENANCE_STATUS[status],
             created_at=timestamp(item.announced),
-            updated_at=timestamp(steps[-1][1]),
+            updated_at=timestamp(max(item.announced, steps[-1][1])),
             monitoring_at=None,
             resolved_at=timestamp(item.end) if status == "completed" else None,
             impact="maintenance",
-            shortlink=f"{self.url}/#maintenance-{item.id}",
+            shortlink=f"{self.url}/maintenance/{item.id}",
             started_at=timestamp(item.start),
             page_id=self.snapshot.contract,
             incident_updates=updates[::-1],

@@ -23,12 +23,14 @@ a missing or unknown token, 403 for a token of another scope, 422 naming the bad
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -42,7 +44,7 @@ from slaledger.core.timebase import US_PER_HOUR, US_PER_MINUTE
 from slaledger.errors import UserError
 from slaledger.notify.feeds import ATOM_TYPE, ICALENDAR_TYPE, atom_feed, maintenance_calendar
 from slaledger.notify.messages import Site, confirmation_email
-from slaledger.notify.webhook_sender import check_url
+from slaledger.notify.webhook_sender import check_url, host_problem, resolved_problem
 from slaledger.store.subscriber_store import (
     DuplicateError,
     NewDelivery,
@@ -57,6 +59,11 @@ _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 FEED_HEADERS = {"Cache-Control": "public, max-age=60"}
 SECRET_PREFIX = "whsec_"
+MAX_PENDING_CONFIRMATIONS = 1000
+"""Subscriptions awaiting confirmation, across all clients, beyond which new ones wait."""
+RESOLVE_SECONDS = 3.0
+"""How long registering a webhook waits for its host name to resolve."""
+MAX_ID = 2**63 - 1
 
 _pages = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
 
@@ -126,6 +133,9 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
     resend_minutes: int = 10,
     confirm_hours: int = 72,
     client_limit: int = 20,
+    allow_private: bool = False,
+    max_pending: int = MAX_PENDING_CONFIRMATIONS,
+    resolve_seconds: float = RESOLVE_SECONDS,
 ) -> APIRouter:
     """The routes above. ``snapshot`` gives the current :class:`StatusSnapshot` (it may block:
     it runs in a thread); ``wake`` is called after a confirmation email is queued (give
@@ -175,6 +185,14 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
         if unknown:
             return form(422, f"Unknown service {unknown[0]!r}.", typed, chosen)
         services = chosen or None
+        pending = await run_in_threadpool(store.pending_confirmations, now - confirm_age)
+        if pending >= max_pending:
+            return form(
+                429,
+                "Too many subscriptions are waiting for confirmation; try again in an hour.",
+                typed,
+                chosen,
+            )
 
         def compose(confirm: str, unsubscribe: str) -> NewDelivery:
             message = confirmation_email(site, confirm, unsubscribe, services)
@@ -260,6 +278,19 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
             return _error(403, f"a token with scope {scope} cannot do this; use an admin token")
         return None
 
+    async def address_refused(url: str) -> str | None:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if (problem := host_problem(host)) is not None:
+            return problem
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(resolved_problem, host, port), resolve_seconds
+            )
+        except TimeoutError:
+            return None  # checked again when it is called
+
     def check_services(services: list[str] | None) -> JSONResponse | None:
         for index, key in enumerate(services or ()):
             if key not in contract.services:
@@ -285,6 +316,10 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
             check_url(body.url)
         except ValueError as error:
             return _error(422, f"url: {error}")
+        if not allow_private and (refused := await address_refused(body.url)) is not None:
+            return _error(
+                422, f"url: refused: {refused} (allowed only with --allow-private-webhooks)"
+            )
         if (problem := check_services(body.services)) is not None:
             return problem
         secret = body.secret or SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -322,7 +357,9 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
     async def remove_webhook(request: Request, webhook_id: int) -> Response:
         if (problem := await admin_problem(request)) is not None:
             return problem
-        if not await run_in_threadpool(store.remove_webhook, webhook_id):
+        if not 0 < webhook_id <= MAX_ID or not await run_in_threadpool(
+            store.remove_webhook, webhook_id
+        ):
             return _error(404, f"no webhook {webhook_id}")
         return Response(status_code=204)
 
@@ -364,7 +401,9 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
     async def remove_account(request: Request, holder_id: int) -> Response:
         if (problem := await admin_problem(request)) is not None:
             return problem
-        if not await run_in_threadpool(store.remove_account_holder, holder_id):
+        if not 0 < holder_id <= MAX_ID or not await run_in_threadpool(
+            store.remove_account_holder, holder_id
+        ):
             return _error(404, f"no account holder {holder_id}")
         return Response(status_code=204)
 
