@@ -76,7 +76,7 @@ from slaledger.web.store_health import (
     StoreHealth,
     first_line,
 )
-from slaledger.web.subscriptions import subscriptions_router
+from slaledger.web.subscriptions import MAX_PENDING_CONFIRMATIONS, subscriptions_router
 
 log = logging.getLogger("slaledger.web")
 
@@ -418,6 +418,8 @@ class Publication:
     """Why the snapshots are not current (the publisher cannot build them), else ``None``."""
     allow_private_webhooks: bool = False
     """Webhook URLs may name private and loopback addresses (trusted networks only)."""
+    max_pending_confirmations: int = MAX_PENDING_CONFIRMATIONS
+    """Email subscriptions awaiting confirmation, across all clients, before new ones wait."""
 
 
 def create_app(  # noqa: PLR0915 (one closure per endpoint)
@@ -576,5 +578,6 @@ def _publish(
             snapshot=publication.snapshots,
             wake=publication.wake,
             allow_private=publication.allow_private_webhooks,
+            max_pending=publication.max_pending_confirmations,
         )
     )

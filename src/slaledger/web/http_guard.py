@@ -55,7 +55,7 @@ class RequestRefusedError(Exception):
 
 
 async def _send_error(send: Send, status: int, message: str, public: bool) -> None:
-    body = json.dumps({"error": message}).encode()
+    body = json.dumps({"error": message}, separators=(",", ":")).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

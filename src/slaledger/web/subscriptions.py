@@ -13,7 +13,8 @@ forms, no JavaScript):
   ``/unsubscribe``; the same ``POST`` is RFC 8058's one-click unsubscribe (a mail client
   posting ``List-Unsubscribe=One-Click`` to the ``List-Unsubscribe`` URL). A ``GET`` alone
   unsubscribes nobody: mail scanners follow links.
-- ``GET /feed.atom``, ``GET /maintenance.ics``: the feeds.
+- ``GET /feed.atom``, ``GET /maintenance.ics``: the feeds; ``GET /history.atom`` and
+  ``GET /history.rss``: incident history as Statuspage serves it.
 
 Admin (``Authorization: Bearer <admin token>``; JSON, errors ``{"error": "…"}`` with 401 for
 a missing or unknown token, 403 for a token of another scope, 422 naming the bad field):
@@ -43,6 +44,8 @@ from slaledger.core.publication import StatusSnapshot
 from slaledger.core.timebase import US_PER_HOUR, US_PER_MINUTE
 from slaledger.errors import UserError
 from slaledger.notify.feeds import ATOM_TYPE, ICALENDAR_TYPE, atom_feed, maintenance_calendar
+from slaledger.notify.history_feeds import ATOM_TYPE as HISTORY_ATOM_TYPE
+from slaledger.notify.history_feeds import RSS_TYPE, history_atom, history_rss
 from slaledger.notify.messages import Site, confirmation_email
 from slaledger.notify.webhook_sender import check_url, host_problem, resolved_problem
 from slaledger.store.subscriber_store import (
@@ -258,6 +261,17 @@ def subscriptions_router(  # noqa: PLR0915 (one closure per endpoint)
     async def atom() -> Response:
         current = await run_in_threadpool(snapshot)
         return Response(atom_feed(current, site), media_type=ATOM_TYPE, headers=FEED_HEADERS)
+
+    @router.get("/history.atom")
+    async def history_atom_feed() -> Response:
+        current = await run_in_threadpool(snapshot)
+        body = history_atom(current, site)
+        return Response(body, media_type=HISTORY_ATOM_TYPE, headers=FEED_HEADERS)
+
+    @router.get("/history.rss")
+    async def history_rss_feed() -> Response:
+        current = await run_in_threadpool(snapshot)
+        return Response(history_rss(current, site), media_type=RSS_TYPE, headers=FEED_HEADERS)
 
     @router.get("/maintenance.ics")
     async def calendar() -> Response:
