@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck unit test-services bench clean
+.PHONY: install demo test lint typecheck unit test-services test-clients bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "slaledger needs Python >= 3.11 (set PYTHON=...)")'
@@ -34,7 +34,11 @@ typecheck: $(STAMP)
 test-services:
 	@scripts/test-services.sh
 
-unit: $(STAMP) test-services
+# The real Statuspage clients (npm ci, statuscheck's own venv) the client tests run.
+test-clients:
+	@scripts/test-clients.sh
+
+unit: $(STAMP) test-services test-clients
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
@@ -48,3 +52,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache
+	rm -rf tests/web/clients/node_modules tests/web/clients/.venv

@@ -30,6 +30,7 @@ from slaledger.core.publication import (
     StatusSnapshot,
 )
 from slaledger.core.timebase import to_instant
+from slaledger.web.http_guard import HttpGuard
 from slaledger.web.status_page import mount_public_web
 
 GENERATED_AT = to_instant(datetime(2026, 11, 3, 12, 34, 56, tzinfo=UTC))
@@ -337,4 +338,5 @@ def public_app(snapshots: Callable[[], StatusSnapshot], contract: Contract = CON
     """An app with only the public surfaces, mounted as ``create_app`` mounts them."""
     app = FastAPI(title="slaledger", docs_url=None, redoc_url=None, openapi_url=None)
     mount_public_web(app, contract, snapshots, page_url=PAGE_URL)
+    app.add_middleware(HttpGuard)
     return app
