@@ -12,6 +12,7 @@ from conftest import Run
 from slaledger.adapters.contract_file import load_contract
 from slaledger.adapters.csv_observations import read_observations
 from slaledger.core.events import Events
+from slaledger.core.publication import StatusSnapshot
 from slaledger.core.timebase import to_instant
 from slaledger.ledger import open_stores
 from slaledger.status.publisher import Publisher
@@ -224,3 +225,49 @@ def test_nothing_before_effective_from_is_settled_stated_or_published(
     # Before the SLA starts, the page is built and shows no figures.
     early = publisher.tick(to_instant(datetime(2026, 10, 1, tzinfo=UTC)))
     assert [s.id for s in early.services] == ["web", "api", "edge"]
+
+
+def test_a_service_keeps_when_it_first_existed_and_when_its_state_last_changed(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    path = contracts / "live-demo.yaml"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    csv = tmp_path / "probes.csv"
+    csv.write_text(
+        HEADER
+        + probes(NOON - timedelta(hours=1), 50, 200)
+        + probes(NOON - timedelta(minutes=10), 10, 500)
+        + probes(NOON, 6, 200)
+    )
+    assert run_cli("import", path, csv, "--db", db).code == 0
+    contract = load_contract(path)
+
+    def publisher() -> Publisher:
+        stores = open_stores(db)
+        return Publisher(
+            contract,
+            Events(),
+            stores,
+            IncidentStore(stores.engine, contract),
+            MaintenanceStore(stores.engine, contract),
+            FigureStore(stores.engine, contract.contract),
+        )
+
+    def web(snapshot: StatusSnapshot) -> tuple[int | None, int | None]:
+        view = next(s for s in snapshot.services if s.id == "web")
+        return view.since, view.changed_at
+
+    first_probe = to_instant(NOON - timedelta(hours=1, seconds=-7))
+    running = publisher()
+    opened = running.tick(to_instant(NOON))
+    started = opened.active_incidents[0].started
+    assert web(opened) == (first_probe, started)
+    # A minute later nothing changed: neither instant moves.
+    assert web(running.tick(to_instant(NOON + timedelta(minutes=1)))) == (first_probe, started)
+    resolved = running.tick(to_instant(NOON + timedelta(minutes=6)))
+    end = resolved.recent_incidents[0].resolved
+    assert end is not None
+    assert web(resolved) == (first_probe, end)
+    # After a restart, the same instants, read from the store.
+    restarted = publisher().tick(to_instant(NOON + timedelta(minutes=30)))
+    assert web(restarted) == (first_probe, end)
