@@ -446,3 +446,17 @@ def test_serve_warns_about_open_contracts_and_tokens_bound_to_no_location(
         "report for any declared location; re-create it with slaledger token create --scope "
         "agent --location LOCATION (docs/operations.md)",
     ]
+
+
+def test_a_bad_trusted_proxy_is_one_line(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    done = run_cli(
+        "serve", contracts / "heft-io.yaml", "--db", db, "--port", "0", "--trusted-proxy", "proxy"
+    )
+    assert done.code == 2
+    assert done.err == (
+        "error: --trusted-proxy: expected an IP address or network (10.0.0.1, 10.0.0.0/8), "
+        "got 'proxy'\n"
+    )

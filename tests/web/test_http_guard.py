@@ -5,6 +5,7 @@ address policy at registration, oversized ids."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -246,9 +247,23 @@ def test_public_webhook_address_is_accepted(server: Server) -> None:
     ],
 )
 def test_every_body_has_a_size_limit(server: Server, path: str, limit: int) -> None:
-    reply = call(server.url + path, "POST", data=b"x" * (limit + 1))
-    assert reply.status == 413
-    assert reply.body == b'{"error":"body: larger than %d bytes"}' % limit
+    # Refused on the declared length, before a byte of the body is read.
+    answer = _raw(
+        server,
+        b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (path.encode(), limit + 1),
+    )
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert answer.endswith(b'{"error":"body: larger than %d bytes"}' % limit)
+
+
+def _raw(server: Server, request: bytes) -> bytes:
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
 
 
 def test_a_chunked_body_over_the_limit_is_refused(server: Server) -> None:
@@ -259,9 +274,10 @@ def test_a_chunked_body_over_the_limit_is_refused(server: Server) -> None:
             b"Authorization: Bearer " + server.admin.encode() + b"\r\n\r\n"
         )
         chunk = b"y" * 40000
-        for _ in range(2):
-            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-        sock.sendall(b"0\r\n\r\n")
+        with contextlib.suppress(OSError):  # the server may answer and close before the end
+            for _ in range(2):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
         answer = sock.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert answer.endswith(b'{"error":"body: larger than 65536 bytes"}')

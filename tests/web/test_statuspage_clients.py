@@ -107,7 +107,8 @@ def test_history_rss(url: str) -> None:
     assert first.findtext("guid") == PAGE_URL + "/incidents/7"
     assert first.findtext("pubDate") == "Tue, 03 Nov 2026 11:50:00 +0000"
     assert (first.findtext("description") or "").startswith(
-        "<p><small>Nov  3, 12:20 UTC</small><br><strong>Identified</strong> - "
+        "<p><small>Nov <var data-var='date'>3</var>, <var data-var='time'>12:20</var> UTC"
+        "</small><br><strong>Identified</strong> - "
     )
 
 

@@ -2,8 +2,9 @@
 
 Feed readers and tools pointed at a Statuspage page read these two paths: the channel is
 "<page> Status - Incident History", one entry per incident or maintenance window (newest
-first), its content the updates as Statuspage writes them (``<p><small>time</small><br>
-<strong>Status</strong> - text</p>``, newest first), its link the item's own page, Atom ids
+first), its content the updates as Statuspage writes them (``<p><small>Nov <var data-var='date'>3
+</var>, <var data-var='time'>12:20</var> UTC</small><br><strong>Identified</strong> -
+text</p>``, newest first), its link the item's own page, Atom ids
 ``tag:<host>,2005:Incident/<id>``. Our ``/feed.atom`` stays as it is.
 """
 
@@ -36,15 +37,19 @@ class _Item:
     content: str
 
 
-def _when(instant: int, site: Site) -> str:
-    local = from_instant(instant).astimezone(ZoneInfo(site.timezone))
-    return f"{local:%b} {local.day:>2}, {local:%H:%M} {local.tzname()}"
-
-
 def _paragraph(site: Site, at: int, status: str, text: Markup | str) -> str:
+    local = from_instant(at).astimezone(ZoneInfo(site.timezone))
     return str(
-        Markup("<p><small>{}</small><br><strong>{}</strong> - {}</p>").format(
-            _when(at, site), status.replace("_", " ").capitalize(), text
+        Markup(
+            "<p><small>{} <var data-var='date'>{}</var>, <var data-var='time'>{}</var> {}"
+            "</small><br><strong>{}</strong> - {}</p>"
+        ).format(
+            f"{local:%b}",
+            local.day,
+            f"{local:%H:%M}",
+            local.tzname(),
+            status.replace("_", " ").capitalize(),
+            text,
         )
     )
 

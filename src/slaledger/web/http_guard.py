@@ -96,10 +96,12 @@ class HttpGuard:
             await _send_error(send, 413 if declared.isdigit() else 400, message, public)
             return
         started = False
-        state = {"size": 0, "done": method in ("GET", "HEAD") or declared == "0"}
+        received = 0
+        complete = method in ("GET", "HEAD") or declared == "0"
 
         async def guarded_receive() -> Message:
-            if state["done"]:
+            nonlocal received, complete
+            if complete:
                 return await receive()
             try:
                 message = await asyncio.wait_for(receive(), self.body_seconds)
@@ -108,11 +110,10 @@ class HttpGuard:
                     408, f"body: no data for {self.body_seconds:g} s; request timed out"
                 ) from None
             if message["type"] == "http.request":
-                state["size"] = int(state["size"]) + len(message.get("body", b""))
-                if int(state["size"]) > limit:
+                received += len(message.get("body", b""))
+                if received > limit:
                     raise RequestRefusedError(413, f"body: larger than {limit} bytes")
-                if not message.get("more_body", False):
-                    state["done"] = True
+                complete = not message.get("more_body", False)
             return message
 
         async def guarded_send(message: Message) -> None:
