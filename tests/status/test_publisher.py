@@ -93,7 +93,7 @@ def test_an_outage_opens_an_incident_and_recovery_resolves_it(
     statuspage = StatuspageDocuments(snapshot, "http://status.test")
     assert statuspage.status().model_dump() == {
         "indicator": "critical",
-        "description": "Major System Outage",
+        "description": "Major Service Outage",
     }
     assert statuspage.components[0].status == "major_outage"
     (summary_incident,) = statuspage.summary().incidents
