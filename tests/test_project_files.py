@@ -35,6 +35,8 @@ def test_make_test_prepares_the_test_services_as_ci_does() -> None:
     ).stdout.splitlines()
     assert "scripts/test-services.sh" in dry
     assert dry.index("scripts/test-services.sh") < dry.index(".venv/bin/pytest -q")
+    # The real Statuspage clients (npm ci; nodejs and npm from apt when missing) as well.
+    assert dry.index("scripts/test-clients.sh") < dry.index(".venv/bin/pytest -q")
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci[-3:] == ["scripts/test-services.sh", "", "make test"]
 
