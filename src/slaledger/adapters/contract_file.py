@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from slaledger.adapters.business_calendars import holiday_problems
 from slaledger.adapters.yaml_document import read_yaml_mapping, validate_document
 from slaledger.core.contract import Contract
 from slaledger.errors import ContractError
@@ -17,4 +18,8 @@ _UNION_HINTS = {
 def load_contract(path: Path) -> Contract:
     """The contract in ``path``; :class:`ContractError` lists every mistake, in file order."""
     document = read_yaml_mapping(path, ContractError)
-    return validate_document(document, Contract, ContractError, _UNION_HINTS)
+    contract = validate_document(document, Contract, ContractError, _UNION_HINTS)
+    problems = holiday_problems(document, contract)
+    if problems:
+        raise ContractError(problems)
+    return contract

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from slaledger.core.calendar_spec import ALWAYS, CalendarSpec
 from slaledger.core.checks import Checks, duplicate_check_ids
 from slaledger.core.durations import format_duration, parse_duration
 from slaledger.core.model_base import IDENTIFIER, StrictModel
@@ -217,6 +218,7 @@ class Contract(StrictModel):
     credits: Credits | None = None
     stale_after: Annotated[Duration, Field(gt=0)] | None = None
     """The default of every service's ``stale_after``."""
+    calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
 
     @field_validator("contract")
     @classmethod
@@ -283,6 +285,18 @@ class Contract(StrictModel):
                         f"services.{service_id}.checks[{index}].locations: {', '.join(extra)} "
                         f"not among the locations of service {service_id} ({', '.join(allowed)})"
                     )
+        return value
+
+    @field_validator("calendars")
+    @classmethod
+    def _calendar_names(cls, value: dict[str, CalendarSpec]) -> dict[str, CalendarSpec]:
+        for key in value:
+            if not IDENTIFIER.match(key):
+                raise ValueError(
+                    f"expected calendar names of letters, digits, '.', '_' or '-', got {key!r}"
+                )
+            if key == ALWAYS:
+                raise ValueError("'always' is built in (open 24/7) and cannot be redefined")
         return value
 
     @property
