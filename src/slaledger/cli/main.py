@@ -7,6 +7,7 @@ import click
 from slaledger import __version__
 from slaledger.cli import (
     agent,
+    calendar,
     check,
     demo,
     import_file,
@@ -25,7 +26,18 @@ def cli() -> None:
     """Service-level agreements as code: check contracts, settle months, prove the figures."""
 
 
-for _module in (check, report, import_file, serve, agent, token, incident, maintenance, demo):
+for _module in (
+    check,
+    calendar,
+    report,
+    import_file,
+    serve,
+    agent,
+    token,
+    incident,
+    maintenance,
+    demo,
+):
     cli.add_command(_module.command)
 cli.add_command(retention.retain_command)
 cli.add_command(retention.statement_command)

@@ -246,7 +246,7 @@ class BusinessCalendar:
             int(min(starts.min(), ends.min())), int(max(starts.max(), ends.max()))
         )
         measure = table.open_before(ends) - table.open_before(starts)
-        return np.maximum(measure, 0).astype(np.int64)
+        return np.where(measure > 0, measure, 0).astype(np.int64)
 
     def open(self, a: int, b: int) -> int:
         """The open time in ``[a, b)``, in microseconds (``0`` when ``b <= a``)."""
