@@ -106,6 +106,22 @@ def weekdays_of(key: str) -> tuple[int, ...]:
 OpeningHours = Annotated[Hours, BeforeValidator(_hours)]
 
 
+def _closed_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if isinstance(value, str) else _no_date(value)
+    except ValueError:
+        return _no_date(value)
+
+
+def _no_date(value: Any) -> date:
+    raise ValueError(f"expected a date like 2026-12-24, got {value!r}")
+
+
+ClosedDate = Annotated[date, BeforeValidator(_closed_date)]
+
+
 class HolidaySource(StrictModel):
     """Public holidays from the ``holidays`` library: ISO country code, optional subdivision."""
 
@@ -117,7 +133,7 @@ class CalendarSpec(StrictModel):
     timezone: str
     open: dict[str, OpeningHours]
     holidays: HolidaySource | None = None
-    extra_closed: tuple[date, ...] = ()
+    extra_closed: tuple[ClosedDate, ...] = ()
 
     @field_validator("timezone")
     @classmethod
