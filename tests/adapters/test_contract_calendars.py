@@ -49,7 +49,8 @@ def test_days_intervals_and_extra_closed_dates(tmp_path: Path) -> None:
     path.write_text(
         HEAD + "  desk:\n"
         "    timezone: Europe/London\n"
-        '    open: {mon-thu: ["08:00-12:00", "13:00-17:00"], fri: "08:00-24:00", sun: 10:00-12:00}\n'
+        '    open: {mon-thu: ["08:00-12:00", "13:00-17:00"], fri: "08:00-24:00",\n'
+        "           sun: 10:00-12:00}\n"
         "    extra_closed: [2026-12-24, 2026-12-31]\n",
         encoding="utf-8",
     )
