@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/store.py
+	$(BIN)/python bench/business_calendar.py
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache
