@@ -110,6 +110,15 @@ class _Table:
         return np.where(k >= 0, self.before[index] + np.maximum(inside, 0), 0)
 
 
+    def open_before_one(self, instant: int) -> int:
+        """:meth:`open_before` of one instant, without arrays."""
+        k = int(self.starts.searchsorted(instant, side="right")) - 1
+        if k < 0:
+            return 0
+        start, before, after = int(self.starts[k]), int(self.before[k]), int(self.after[k])
+        return before + min(instant - start, after - before)
+
+
 class BusinessCalendar:
     """Opening hours in a zone, minus closed dates; see the module docstring."""
 
@@ -250,7 +259,10 @@ class BusinessCalendar:
 
     def open(self, a: int, b: int) -> int:
         """The open time in ``[a, b)``, in microseconds (``0`` when ``b <= a``)."""
-        return int(self.open_many(np.array([a]), np.array([b]))[0])
+        if b <= a:
+            return 0
+        table = self._covering(a, b)
+        return table.open_before_one(b) - table.open_before_one(a)
 
     # --- Due instants ---------------------------------------------------------------------
 
@@ -266,10 +278,7 @@ class BusinessCalendar:
         table = self._covering(int(starts.min()), int(starts.max()))
         targets = table.open_before(starts) + budgets
         while int(targets.max()) > table.total:
-            if table.last >= LAST_YEAR:
-                raise ValueError(f"the calendar has too little open time before {LAST_YEAR + 1}")
-            last = min(LAST_YEAR, 2 * table.last - table.first + 1)
-            table = self._covering(table.lo, self._wall(date(last, 12, 31), 0))
+            table = self._grown(table)
             targets = table.open_before(starts) + budgets
         k = np.searchsorted(table.after, targets, side="left")
         due = table.starts[k] + (targets - table.before[k])
@@ -277,7 +286,24 @@ class BusinessCalendar:
 
     def due(self, start: int, duration: int) -> int:
         """The earliest instant ``t >= start`` with ``open(start, t) == duration``."""
-        return int(self.due_many(np.array([start]), np.array([duration]))[0])
+        if duration < 0:
+            raise ValueError("a duration of open time cannot be negative")
+        if duration == 0:
+            return start
+        table = self._covering(start, start)
+        target = table.open_before_one(start) + duration
+        while target > table.total:
+            table = self._grown(table)
+            target = table.open_before_one(start) + duration
+        k = int(table.after.searchsorted(target, side="left"))
+        return int(table.starts[k]) + target - int(table.before[k])
+
+    def _grown(self, table: _Table) -> _Table:
+        """``table`` over twice as many years (for budgets that run past its end)."""
+        if table.last >= LAST_YEAR:
+            raise ValueError(f"the calendar has too little open time before {LAST_YEAR + 1}")
+        last = min(LAST_YEAR, 2 * table.last - table.first + 1)
+        return self._covering(table.lo, self._wall(date(last, 12, 31), 0))
 
     # --- Reasoning ------------------------------------------------------------------------
 
