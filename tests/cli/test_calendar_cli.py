@@ -134,6 +134,14 @@ def test_a_long_span_lists_at_most_400_days(run_cli: Callable[..., Run], contrac
             "2026-12-24T17:30:00Z",
         ),
         (("uk-office",), "error: expected exactly one of --due START DURATION or --open A B"),
+        (
+            ("uk-office", "--due", "2026-12-24T17:30:00Z", "10000bd"),
+            "error: --due: expected at most ten years of open time, got '10000bd'",
+        ),
+        (
+            ("uk-office", "--open", "1969-12-24T17:30:00Z", "2026-12-24T17:30:00Z"),
+            "error: --open: instants must lie in the years 1971 to 9998",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(

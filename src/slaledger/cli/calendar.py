@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,11 +20,19 @@ from slaledger.core.business_calendar import (
 )
 from slaledger.core.calendar_spec import ALWAYS, format_hours
 from slaledger.core.contract import Contract
-from slaledger.core.timebase import US_PER_HOUR, US_PER_MINUTE, format_instant, from_instant
+from slaledger.core.timebase import (
+    US_PER_DAY,
+    US_PER_HOUR,
+    US_PER_MINUTE,
+    format_instant,
+    from_instant,
+)
 from slaledger.errors import Problem, UsageError
 
 DAYS_SHOWN = 400
 """Local dates listed at most; a longer span says how many more there were."""
+MAX_BUDGET_US = 3653 * US_PER_DAY
+"""The longest duration of open time asked for: ten years of it, far beyond any commitment."""
 
 
 def format_open_time(us: int) -> str:
@@ -117,6 +126,14 @@ def _reasoning(calendar: BusinessCalendar, a: int, b: int) -> list[str]:
     return lines
 
 
+def _computed(work: Callable[[], int], option: str) -> int:
+    """``work()``; an instant outside the years a calendar covers is the user's mistake."""
+    try:
+        return work()
+    except ValueError as error:
+        raise UsageError(Problem(str(error), field=option)) from None
+
+
 @click.command("calendar")
 @click.argument("contract", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("name")
@@ -148,7 +165,11 @@ def command(
             budget = parse_business_duration(due[1], calendar)
         except ValueError as error:
             raise UsageError(Problem(str(error), field="--due")) from None
-        end = calendar.due(start, budget)
+        if budget > MAX_BUDGET_US:
+            raise UsageError(
+                Problem(f"expected at most ten years of open time, got {due[1]!r}", field="--due")
+            )
+        end = _computed(lambda: calendar.due(start, budget), "--due")
         lines = [
             f"due {_instant_text(calendar, end)}",
             header,
@@ -162,7 +183,7 @@ def command(
             raise UsageError(
                 Problem(f"expected B at or after A, got {span[1]} before {span[0]}", field="--open")
             )
-        measure = calendar.open(start, end)
+        measure = _computed(lambda: calendar.open(start, end), "--open")
         lines = [
             f"open {format_open_time(measure)} ({_seconds(measure)} s)",
             header,

@@ -109,7 +109,6 @@ class _Table:
         inside = np.minimum(instants - self.starts[index], self.after[index] - self.before[index])
         return np.where(k >= 0, self.before[index] + np.maximum(inside, 0), 0)
 
-
     def open_before_one(self, instant: int) -> int:
         """:meth:`open_before` of one instant, without arrays."""
         k = int(self.starts.searchsorted(instant, side="right")) - 1
