@@ -1,3 +1,4 @@
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,3 +86,42 @@ def test_check_warns_when_a_contract_declares_no_locations(
         "warning: contract open declares no locations: any agent token can report from "
         "anywhere, under any location name; declare them with a top-level locations: [fra, ams]\n"
     )
+
+
+# Hostile files: refused while the file is composed, in well under a second.
+
+LAUGHS = 'laughs: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{level}: &{level} [{','.join([f'*{previous}'] * 9)}]\n"
+    for previous, level in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def test_check_refuses_a_yaml_alias_bomb(run_cli: Callable[..., Run], tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    # A contract's head, then nine levels of nine aliases: 19 * 9**9 "lol"s if expanded.
+    bomb.write_text(
+        'contract: bomb\nname: "The billion laughs, 9 levels of 9 aliases: 589 bytes!"\n'
+        "timezone: UTC\n"
+        'services:\n  api: {name: API, target: "99.9", downtime: {rule: probe-ratio}}\n'
+        + LAUGHS.replace("laughs:", "a:")
+        + "x: [*i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i, *i]\n"
+    )
+    assert len(bomb.read_bytes()) == 589
+    started = time.monotonic()
+    run = run_cli("check", bomb)
+    assert time.monotonic() - started < 20  # the interpreter's start; the file takes ms
+    assert run.code == 2
+    assert run.out == ""
+    assert run.err == (
+        f"error: {bomb}:10: invalid YAML: aliases expand to more than 10000 values "
+        "(an alias bomb?); write the values out instead\n"
+    )
+
+
+def test_check_refuses_deep_nesting(run_cli: Callable[..., Run], tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("contract: deep\nname:\n  " + "[" * 100_000 + "]" * 100_000 + "\n")
+    run = run_cli("check", deep)
+    assert run.code == 2
+    assert run.err == f"error: {deep}:3: invalid YAML: values nested more than 64 levels deep\n"
+    assert "Traceback" not in run.err

@@ -9,6 +9,11 @@ validation error into one located, one-line :class:`~slaledger.errors.Problem`.
 Timestamps: a YAML timestamp with ``Z`` or an offset becomes an aware ``datetime``; one without
 an offset stays naive and a date without a time stays its text, so that validation says what
 was expected. Digits beyond the microsecond are dropped.
+
+Hostile files: values nested more than :data:`MAX_DEPTH` levels deep, aliases that would
+expand the document by more than :data:`MAX_ALIASED_VALUES` values (a "billion laughs" alias
+bomb) and an alias inside the value it names are refused as located problems while the file
+is composed, before anything is expanded.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.composer import Composer, ComposerError
 from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
@@ -40,6 +47,12 @@ DocPath = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 TIMESTAMP_EXAMPLE = "2026-10-14T02:00:00Z"
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists a YAML file may have (a contract needs about 6)."""
+
+MAX_ALIASED_VALUES = 10_000
+"""Most values that aliases (``*name``, ``<<: *name``) may add to a document, all together."""
 
 
 @dataclass(frozen=True)
@@ -201,9 +214,51 @@ class _Constructor(RoundTripConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
+class _BoundedComposer(Composer):
+    """A composer that refuses deep nesting and alias expansion beyond the bounds above.
+
+    Every value composed counts once, and each alias counts as the whole value it names,
+    expanded; the count of the value an anchor names is kept to price its aliases.
+    """
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._values = 0
+        self._aliased = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            node = super().compose_node(parent, index)
+            size = self._sizes.get(id(node))
+            if size is None:
+                message = f"the alias *{event.anchor} is inside the value it names"
+                raise ComposerError(None, None, message, event.start_mark)
+            self._values += size
+            self._aliased += size
+            if self._aliased > MAX_ALIASED_VALUES:
+                message = (
+                    f"aliases expand to more than {MAX_ALIASED_VALUES} values "
+                    "(an alias bomb?); write the values out instead"
+                )
+                raise ComposerError(None, None, message, event.start_mark)
+            return node
+        if self.depth >= MAX_DEPTH:
+            message = f"values nested more than {MAX_DEPTH} levels deep"
+            raise ComposerError(None, None, message, event.start_mark)
+        before = self._values
+        node = super().compose_node(parent, index)
+        self._values += 1
+        if node.anchor is not None:
+            self._sizes[id(node)] = self._values - before
+        return node
+
+
 def _new_loader() -> YAML:
     loader = YAML(typ="rt")
     loader.Constructor = _Constructor
+    loader.Composer = _BoundedComposer
     return loader
 
 

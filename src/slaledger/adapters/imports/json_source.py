@@ -3,6 +3,10 @@
 :func:`json.loads` keeps no positions, so a problem is first found in the decoded value and
 named by its path (``monitors[0].logs[3].datetime``); only then is the text walked again,
 value by value with the C decoder, to find the line that path starts on.
+
+Hostile files: a file larger than :data:`MAX_IMPORT_BYTES` is refused before it is read, and
+JSON nested more than :data:`MAX_JSON_DEPTH` levels deep is refused with the path and line
+where it goes too deep (exports nest four or five levels).
 """
 
 from __future__ import annotations
@@ -23,10 +27,26 @@ _BOM = "\ufeff"
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SHOWN_CHARS = 60
 
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+"""Largest export file read whole (a year of one-minute logs of 100 monitors is ~100 MB)."""
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects an import file may have."""
+
 
 def read_text(path: Path) -> str:
     """The file as UTF-8 text without a byte-order mark; one located problem otherwise."""
     source = str(path)
+    try:
+        size = Path(path).stat().st_size
+    except OSError:
+        size = 0  # read_input says why it cannot be read
+    if size > MAX_IMPORT_BYTES:
+        message = (
+            f"the file has {size} bytes, more than the {MAX_IMPORT_BYTES} an import reads; "
+            "split the export by monitor or by month"
+        )
+        raise ObservationsError(Problem(message, source))
     data = read_input(path, ObservationsError)
     return decode_utf8(data, source, ObservationsError).removeprefix(_BOM)
 
@@ -52,7 +72,13 @@ class JsonDocument:
             raise ObservationsError(
                 Problem(f"expected valid JSON: {error.msg}", source, error.lineno)
             ) from None
-        return cls(source, text, value)
+        except RecursionError:
+            raise ObservationsError(Problem(_TOO_DEEP, source)) from None
+        document = cls(source, text, value)
+        too_deep = _too_deep(value)
+        if too_deep is not None:
+            document.fail(too_deep, _TOO_DEEP)
+        return document
 
     def fail(self, where: JsonPath, message: str) -> NoReturn:
         """Raise one problem at ``where``: the line it starts on (for a missing key, the line
@@ -64,6 +90,28 @@ class JsonDocument:
             if line is not None:
                 break
         raise ObservationsError(Problem(message, self.source, line, field))
+
+
+_TOO_DEEP = f"expected JSON nested at most {MAX_JSON_DEPTH} levels deep"
+
+
+def _too_deep(value: Any) -> JsonPath | None:
+    """The path of the first array or object deeper than :data:`MAX_JSON_DEPTH`, if any."""
+    pending: list[tuple[JsonPath, Any]] = [((), value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, dict):
+            children: Any = item.items()
+        elif isinstance(item, list):
+            children = enumerate(item)
+        else:
+            continue
+        if len(where) >= MAX_JSON_DEPTH:
+            return where
+        pending.extend(
+            ((*where, step), child) for step, child in children if isinstance(child, (dict, list))
+        )
+    return None
 
 
 def path_text(where: JsonPath) -> str:
