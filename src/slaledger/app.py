@@ -6,7 +6,7 @@ The clock is read here and nowhere deeper: functions below take ``now`` as an ar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -174,6 +174,8 @@ class ImportOutcome:
     received: int
     stored: int
     already_imported: bool
+    skipped: tuple[str, ...] = ()
+    """Monitors left out by ``--skip-unmapped``."""
 
 
 def import_file(
@@ -186,10 +188,12 @@ def import_file(
     timezone: str | None,
     service: str | None,
     now: int,
+    monitor_map: Sequence[str] = (),
+    skip_unmapped: bool = False,
 ) -> ImportOutcome:
     """Load a monitor export into the store; the same file imported twice is stored once."""
     contract = load_contract(contract_path)
-    observations = read_import(
+    imported = read_import(
         file_path,
         fmt,
         contract,
@@ -197,13 +201,18 @@ def import_file(
         timezone=timezone,
         service=service,
         bounds=InstantBounds.for_import(contract, now, DEFAULT_MINUTE_DAYS),
+        monitor_map=monitor_map,
+        skip_unmapped=skip_unmapped,
     )
+    observations, skipped = imported.observations, imported.skipped
     digest = hashlib.sha256(file_path.read_bytes()).hexdigest()[:32]
     options = f"{fmt}:{location or ''}:{timezone or ''}:{service or ''}"
+    if monitor_map or skip_unmapped:  # other mappings of one file are other batches
+        options += f":{sorted(monitor_map)}:{skip_unmapped}"
     batch_id = f"import:{hashlib.sha256(options.encode()).hexdigest()[:16]}:{digest}"
     store = open_store(db_url)
     if store.has_batch(batch_id):
-        return ImportOutcome(len(observations), 0, already_imported=True)
+        return ImportOutcome(len(observations), 0, already_imported=True, skipped=skipped)
     # Closed days go straight into segments (exact duplicate detection against history);
     # today's rows go through the hot table like an agent's.
     closed = observations.timestamp < (now // US_PER_DAY) * US_PER_DAY
@@ -215,7 +224,9 @@ def import_file(
         source=f"import {file_path.name}",
     )
     store.compact(now)
-    return ImportOutcome(len(observations), stored + result.stored, already_imported=False)
+    return ImportOutcome(
+        len(observations), stored + result.stored, already_imported=False, skipped=skipped
+    )
 
 
 @dataclass(frozen=True)

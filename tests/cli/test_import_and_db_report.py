@@ -137,3 +137,51 @@ def test_an_import_with_an_instant_out_of_bounds_or_an_undeclared_location_store
         for table in (schema.observations, schema.segments, schema.ingest_batches):
             assert connection.execute(select(func.count()).select_from(table)).scalar_one() == 0
     engine.dispose()
+
+
+def _account_export(tmp_path: Path) -> Path:
+    """An UptimeRobot getMonitors export of a whole account: four monitors, two in no contract."""
+    logs = [
+        {"id": 2, "type": 2, "datetime": 1791541325, "duration": 95, "reason": {"code": "200"}},
+        {"id": 1, "type": 1, "datetime": 1791540905, "duration": 420, "reason": {"code": "503"}},
+    ]
+    names = ["My Web Page", "Mail relay", "power", "Blog"]
+    monitors = [
+        {"id": 777749800 + n, "friendly_name": name, "type": 1, "interval": 60, "logs": logs}
+        for n, name in enumerate(names)
+    ]
+    path = tmp_path / "account.json"
+    path.write_text(json.dumps({"stat": "ok", "monitors": monitors}, indent=2))
+    return path
+
+
+def test_whole_account_export_needs_map_or_skip_unmapped(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    export = _account_export(tmp_path)
+    contract = contracts / "hosting-pop.yaml"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    common = ("--db", db, "--format", "uptimerobot", "--location", "fra")
+    refused = run_cli("import", contract, export, *common)
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == (
+        f"error: {export}:6: monitors[0].friendly_name: 3 monitors are neither service ids "
+        "nor service names of contract hosting-pop: 'My Web Page', 'Mail relay', 'Blog'; give "
+        "--map 'My Web Page=SERVICE' for each, or --skip-unmapped to leave them out; the "
+        "services: network (Network uptime (per PoP)), power (Power uptime (per PoP))\n"
+    )
+    run = run_cli(
+        "import", contract, export, *common, "--map", "My Web Page=network", "--skip-unmapped"
+    )
+    assert run.code == 0, run.err
+    assert run.out == (
+        f"{export}: skipped monitor 'Mail relay': it stands for no service\n"
+        f"{export}: skipped monitor 'Blog': it stands for no service\n"
+        f"{export}: 20 observations read, 20 stored (0 already present)\n"
+    )
+    report = run_cli("report", contract, "--db", db, "--month", "2026-10", "--format", "json")
+    downtime = {
+        (r["service"], r["location"]): r["downtime_minutes"]
+        for r in json.loads(report.out)["results"]
+    }
+    assert downtime == {("network", "fra"): 7, ("power", "fra"): 7}

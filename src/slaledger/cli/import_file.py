@@ -31,6 +31,18 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
 @click.option("--location", help="Location of the imported probes (default: as in the file).")
 @click.option("--timezone", help="Zone of local times in the file (UptimeRobot dashboard CSV).")
 @click.option("--service", help="The contract's service the file's monitor measures.")
+@click.option(
+    "--map",
+    "monitor_map",
+    multiple=True,
+    metavar="NAME=SERVICE",
+    help="The monitor NAME stands for SERVICE (repeatable; UptimeRobot).",
+)
+@click.option(
+    "--skip-unmapped",
+    is_flag=True,
+    help="Leave out, and list, monitors that stand for no service (UptimeRobot).",
+)
 @reports_user_errors
 def command(
     contract: Path,
@@ -40,11 +52,17 @@ def command(
     location: str | None,
     timezone: str | None,
     service: str | None,
+    monitor_map: tuple[str, ...],
+    skip_unmapped: bool,
 ) -> None:
     """Import FILE's observations for CONTRACT's services into the store.
 
     Formats: slaledger (our CSV), uptimerobot (API logs JSON or dashboard CSV), statuscake
     (periods or history JSON). Days already closed are packed for long-term storage.
+
+    An UptimeRobot export of a whole account is read as it is: each monitor stands for the
+    service it is named after, or the one --map gives; monitors that stand for none refuse
+    the file, unless --skip-unmapped leaves them out (and lists them).
     """
     outcome = import_file(
         contract,
@@ -55,7 +73,11 @@ def command(
         timezone=timezone,
         service=service,
         now=time.time_ns() // 1000,
+        monitor_map=monitor_map,
+        skip_unmapped=skip_unmapped,
     )
+    for monitor in outcome.skipped:
+        click.echo(f"{file}: skipped monitor {monitor!r}: it stands for no service")
     if outcome.already_imported:
         click.echo(f"{file}: already imported; nothing stored")
     else:

@@ -174,6 +174,6 @@ def test_instants_within_the_bounds_are_read(tmp_path: Path) -> None:
         timezone=None,
         service=None,
         bounds=InstantBounds.for_import(STARTED, NOW, 1827),
-    )
+    ).observations
     assert len(read) == 2
     assert InstantBounds.for_import(OPEN, NOW, 10).earliest == NOW - 10 * US_PER_DAY

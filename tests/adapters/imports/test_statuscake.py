@@ -78,7 +78,7 @@ def read(
         location=location,
         timezone=None,
         service=service,
-    )
+    ).observations
 
 
 def problem(path: Path, **options: Any) -> str:

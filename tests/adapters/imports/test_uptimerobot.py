@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from slaledger.adapters.imports import read_import
+from slaledger.adapters.imports import ImportedFile, read_import
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.observations import ERROR_CODES, Observations
@@ -85,7 +85,7 @@ def read(
         location=location,
         timezone=timezone,
         service=service,
-    )
+    ).observations
 
 
 def problem(path: Path, **options: Any) -> str:
@@ -309,8 +309,9 @@ def test_unknown_monitor(tmp_path: Path) -> None:
     path = write(tmp_path, "m.json", SMALL_API.replace('"Network FRA"', '"Network AMS"'))
     assert problem(path) == (
         f"{path}:7: monitors[0].friendly_name: monitor 'Network AMS' is neither a service id "
-        "nor a service name of contract hosting-pop; give --service, or name the monitor "
-        "after one of: network (Network FRA), power (Power uptime)"
+        "nor a service name of contract hosting-pop; give --service or --map "
+        "'Network AMS=SERVICE', or name the monitor after one of: network (Network FRA), "
+        "power (Power uptime)"
     )
 
 
@@ -329,7 +330,7 @@ def test_monitor_named_like_two_services(tmp_path: Path) -> None:
         read(path, twins)
     assert str(caught.value) == (
         f"{path}:7: monitors[0].friendly_name: monitor 'Network FRA' is the name of services "
-        "network, power; give --service"
+        "network, power; give --map 'Network FRA=SERVICE'"
     )
 
 
@@ -339,7 +340,8 @@ def test_service_argument_needs_one_monitor(tmp_path: Path) -> None:
     path = write(tmp_path, "m.json", json.dumps(page, indent=2))
     assert problem(path, service="network") == (
         f"{path}:52: monitors[1].friendly_name: --service network maps one monitor, but the "
-        "file has 2: 'Network FRA', 'Power uptime'; import each monitor on its own"
+        "file has 2: 'Network FRA', 'Power uptime'; import each monitor on its own, or map "
+        "each with --map"
     )
 
 
@@ -503,8 +505,8 @@ def test_dashboard_unknown_monitor(tmp_path: Path) -> None:
     path = write(tmp_path, "logs.csv", text)
     assert problem(path, timezone="UTC") == (
         f"{path}:6: Monitor: monitor 'Mail relay' is neither a service id nor a service name "
-        "of contract hosting-pop; give --service, or name the monitor after one of: "
-        "network (Network FRA), power (Power uptime)"
+        "of contract hosting-pop; give --map 'Mail relay=SERVICE', or --skip-unmapped to leave "
+        "it out; the services: network (Network FRA), power (Power uptime)"
     )
 
 
@@ -531,7 +533,7 @@ def test_slaledger_format_fills_empty_locations_sorts_and_dedupes(tmp_path: Path
     )
     observations = read_import(
         path, "slaledger", hosting_contract(), location="fra", timezone=None, service=None
-    )
+    ).observations
     assert rows(observations) == [
         ("2026-10-09T10:15:05Z", "network", "ams", 200, ""),
         ("2026-10-09T10:15:05Z", "power", "fra", 0, "timeout"),  # the failing one is kept
@@ -559,4 +561,147 @@ def test_instants_are_utc_microseconds(tmp_path: Path) -> None:
     observations = read(write(tmp_path, "m.json", SMALL_API))
     assert int(observations.timestamp[0]) == int(
         datetime(2026, 10, 9, 10, 15, 5, tzinfo=UTC).timestamp() * 1_000_000
+    )
+
+
+# --- whole-account exports: --map and --skip-unmapped ----------------------------------
+
+
+def account_api() -> str:
+    """getMonitors of a whole account: four monitors, two of them in no contract."""
+    page = json.loads(SMALL_API)
+    monitor = page["monitors"][0]
+    page["monitors"] = [
+        {**monitor, "id": 777749801, "friendly_name": "My Web Page"},
+        {**monitor, "id": 777749802, "friendly_name": "Mail relay", "url": "smtp.example.net"},
+        {**monitor, "id": 777749803, "friendly_name": "Power uptime"},
+        {**monitor, "id": 777749804, "friendly_name": "Blog", "url": "https://blog.example.net"},
+    ]
+    page["pagination"]["total"] = 4
+    return json.dumps(page, indent=2)
+
+
+def imported(path: Path, *monitor_map: str, skip: bool = False, **options: Any) -> ImportedFile:
+    return read_import(
+        path,
+        options.pop("fmt", "uptimerobot"),
+        hosting_contract(),
+        location="fra",
+        timezone=options.pop("timezone", None),
+        service=options.pop("service", None),
+        monitor_map=monitor_map,
+        skip_unmapped=skip,
+    )
+
+
+def test_account_export_with_unmapped_monitors_is_refused_naming_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "account.json", account_api())
+    with pytest.raises(ObservationsError) as caught:
+        imported(path)
+    assert str(caught.value) == (
+        f"{path}:11: monitors[0].friendly_name: 3 monitors are neither service ids nor service "
+        "names of contract hosting-pop: 'My Web Page', 'Mail relay', 'Blog'; give --map "
+        "'My Web Page=SERVICE' for each, or --skip-unmapped to leave them out; the services: "
+        "network (Network FRA), power (Power uptime)"
+    )
+    with pytest.raises(ObservationsError) as caught:
+        imported(path, "My Web Page=network")
+    assert str(caught.value) == (
+        f"{path}:52: monitors[1].friendly_name: 2 monitors are neither service ids nor service "
+        "names of contract hosting-pop: 'Mail relay', 'Blog'; give --map 'Mail relay=SERVICE' "
+        "for each, or --skip-unmapped to leave them out; the services: network (Network FRA), "
+        "power (Power uptime)"
+    )
+
+
+def test_map_and_skip_unmapped_read_the_account_export_unchanged(tmp_path: Path) -> None:
+    path = write(tmp_path, "account.json", account_api())
+    result = imported(path, "My Web Page=network", skip=True)
+    assert result.skipped == ("Mail relay", "Blog")
+    power = [(t, "power", loc, s, e) for t, _, loc, s, e in SMALL_EXPECTED]
+    assert rows(result.observations) == SMALL_EXPECTED + power
+    with pytest.raises(ObservationsError) as caught:
+        imported(path, "My Web Page=network", "Mail relay=power", skip=True)
+    assert str(caught.value) == (
+        f"{path}:93: monitors[2].friendly_name: monitors 'Mail relay' and 'Power uptime' both "
+        "stand for service power; keep one of them in the file"
+    )
+
+
+def test_map_and_skip_unmapped_in_the_dashboard_csv(tmp_path: Path) -> None:
+    text = (
+        DASHBOARD_CSV.replace("Network FRA", "My Web Page")
+        + "Down,Mail relay,smtp://mx.example.net,2026-10-09 13:00:00,Timeout,3\r\n"
+        + "Down,Blog,https://blog.example.net,2026-10-09 13:00:00,Timeout,3\r\n"
+    )
+    path = write(tmp_path, "logs.csv", text)
+    with pytest.raises(ObservationsError) as caught:
+        imported(path, "My Web Page=network", timezone="Europe/Berlin")
+    assert str(caught.value) == (
+        f"{path}:6: Monitor: 2 monitors are neither service ids nor service names of contract "
+        "hosting-pop: 'Mail relay', 'Blog'; give --map 'Mail relay=SERVICE' for each, or "
+        "--skip-unmapped to leave them out; the services: network (Network FRA), "
+        "power (Power uptime)"
+    )
+    result = imported(path, "My Web Page=network", skip=True, timezone="Europe/Berlin")
+    assert result.skipped == ("Mail relay", "Blog")
+    assert rows(result.observations) == DASHBOARD_EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("monitor_map", "options", "message"),
+    [
+        (("My Web Page",), {}, "--map: expected MONITOR NAME=SERVICE, got 'My Web Page'"),
+        (("=network",), {}, "--map: expected MONITOR NAME=SERVICE, got '=network'"),
+        (
+            ("My Web Page=web",),
+            {},
+            "--map: unknown service 'web' in 'My Web Page=web'; the contract has: network, power",
+        ),
+        (
+            ("My Web Page=network", "My Web Page=power"),
+            {},
+            "--map: monitor 'My Web Page' is mapped to network and to power",
+        ),
+        (
+            ("My Web Pages=network",),
+            {},
+            "--map: the file has no monitor named 'My Web Pages'; its monitors: 'My Web Page', "
+            "'Mail relay', 'Power uptime', 'Blog'",
+        ),
+        (
+            ("My Web Page=network",),
+            {"service": "network"},
+            "--map: give either --service for the file's one monitor, or --map",
+        ),
+        (
+            ("My Web Page=network",),
+            {"fmt": "statuscake"},
+            "--map: applies to UptimeRobot exports only; a statuscake file names no check: "
+            "give --service",
+        ),
+        (
+            ("My Web Page=network",),
+            {"fmt": "slaledger"},
+            "--map: applies to UptimeRobot exports only; a slaledger file names its services "
+            "per row",
+        ),
+    ],
+)
+def test_bad_map_arguments(
+    tmp_path: Path, monitor_map: tuple[str, ...], options: dict[str, Any], message: str
+) -> None:
+    path = write(tmp_path, "account.json", account_api())
+    with pytest.raises(UsageError) as caught:
+        imported(path, *monitor_map, **options)
+    assert str(caught.value) == message
+
+
+def test_skip_unmapped_applies_to_uptimerobot_only(tmp_path: Path) -> None:
+    path = write(tmp_path, "account.json", account_api())
+    with pytest.raises(UsageError) as caught:
+        imported(path, skip=True, fmt="statuscake", service="network")
+    assert str(caught.value) == (
+        "--skip-unmapped: applies to UptimeRobot exports only; a statuscake file names no "
+        "check: give --service"
     )

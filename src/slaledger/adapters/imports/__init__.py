@@ -13,6 +13,7 @@ Formats (see ``docs/imports.md``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -20,6 +21,7 @@ import numpy as np
 
 from slaledger.adapters.csv_observations import read_observations
 from slaledger.adapters.imports.intervals_to_observations import (
+    ImportedFile,
     ImportRows,
     ImportTarget,
     build_observations,
@@ -34,7 +36,7 @@ from slaledger.errors import ObservationsError, Problem, UsageError
 ImportFormat = Literal["slaledger", "uptimerobot", "statuscake"]
 IMPORT_FORMATS: tuple[str, ...] = get_args(ImportFormat)
 
-__all__ = ["IMPORT_FORMATS", "ImportFormat", "read_import"]
+__all__ = ["IMPORT_FORMATS", "ImportFormat", "ImportedFile", "read_import"]
 
 
 def read_import(
@@ -46,7 +48,9 @@ def read_import(
     timezone: str | None,
     service: str | None,
     bounds: InstantBounds | None = None,
-) -> Observations:
+    monitor_map: Sequence[str] = (),
+    skip_unmapped: bool = False,
+) -> ImportedFile:
     """Read ``path`` in format ``fmt`` as observations of ``contract``'s services.
 
     Every location must be one the contract declares for its service (when it declares
@@ -56,7 +60,9 @@ def read_import(
     empty location); default ``default``. ``timezone`` is the zone of an UptimeRobot
     dashboard CSV's local times (required there, ignored where instants carry their offset).
     ``service`` maps the file's one monitor to that service, instead of matching monitor
-    names to service ids or names.
+    names to service ids or names. ``monitor_map`` holds ``--map`` values, ``NAME=SERVICE``:
+    the monitor ``NAME`` stands for ``SERVICE``; with ``skip_unmapped`` the monitors that
+    stand for no service are left out and named in the result, instead of refusing the file.
 
     Raises :class:`~slaledger.errors.UsageError` for a bad argument and
     :class:`~slaledger.errors.ObservationsError` for a bad file, one located problem each.
@@ -75,11 +81,21 @@ def read_import(
     if location is not None and not location.strip():
         raise UsageError(Problem("expected a location name, got ''", field="--location"))
     location = None if location is None else location.strip()
-    target = ImportTarget(contract, service, location, bounds)
+    mapping = _monitor_map(monitor_map, contract, service)
+    if fmt != "uptimerobot" and (mapping or skip_unmapped):
+        option = "--map" if mapping else "--skip-unmapped"
+        raise UsageError(
+            Problem(
+                f"applies to UptimeRobot exports only; a {fmt} file names "
+                + ("no check: give --service" if fmt == "statuscake" else "its services per row"),
+                field=option,
+            )
+        )
+    target = ImportTarget(contract, service, location, bounds, mapping, skip_unmapped)
     if fmt == "uptimerobot":
-        observations = read_uptimerobot(path, target, timezone)
+        imported = read_uptimerobot(path, target, timezone)
     elif fmt == "statuscake":
-        observations = read_statuscake(path, target)
+        imported = ImportedFile(read_statuscake(path, target))
     elif service is not None:
         raise UsageError(
             Problem(
@@ -88,9 +104,9 @@ def read_import(
             )
         )
     else:
-        observations = _own_csv(path, target)
-    _check_locations(observations, contract, str(path))
-    return observations
+        imported = ImportedFile(_own_csv(path, target))
+    _check_locations(imported.observations, contract, str(path))
+    return imported
 
 
 def _check_locations(observations: Observations, contract: Contract, source: str) -> None:
@@ -116,6 +132,35 @@ def _check_locations(observations: Observations, contract: Contract, source: str
                 field="location",
             )
         )
+
+
+def _monitor_map(texts: Sequence[str], contract: Contract, service: str | None) -> dict[str, str]:
+    """``--map NAME=SERVICE`` values as monitor name → service id (the last ``=`` splits)."""
+    mapping: dict[str, str] = {}
+    if texts and service is not None:
+        raise UsageError(
+            Problem("give either --service for the file's one monitor, or --map", field="--map")
+        )
+    for text in texts:
+        name, equals, sid = text.rpartition("=")
+        name, sid = name.strip(), sid.strip()
+        if not equals or not name:
+            raise UsageError(Problem(f"expected MONITOR NAME=SERVICE, got {text!r}", field="--map"))
+        if sid not in contract.services:
+            raise UsageError(
+                Problem(
+                    f"unknown service {sid!r} in {text!r}; the contract has: "
+                    + ", ".join(contract.services),
+                    field="--map",
+                )
+            )
+        if mapping.setdefault(name, sid) != sid:
+            raise UsageError(
+                Problem(
+                    f"monitor {name!r} is mapped to {mapping[name]} and to {sid}", field="--map"
+                )
+            )
+    return mapping
 
 
 def _own_csv(path: Path, target: ImportTarget) -> Observations:

@@ -17,8 +17,8 @@ and finding the contract service a monitor stands for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import numpy as np
@@ -28,7 +28,7 @@ from slaledger.core.contract import Contract
 from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.core.timebase import US_PER_MINUTE
-from slaledger.errors import ObservationsError, Problem
+from slaledger.errors import ObservationsError, Problem, UsageError
 
 NO_DATA, UP, DOWN = 0, 1, 2
 """Monitor states of an event."""
@@ -248,12 +248,15 @@ def rows_from_states(
 @dataclass(frozen=True)
 class ImportTarget:
     """What an import maps onto: the contract, and the ``--service``/``--location`` given;
-    ``bounds`` are the instants it may hold (``None``: any)."""
+    ``bounds`` are the instants it may hold (``None``: any); ``mapping`` is ``--map``
+    (monitor name → service id), ``skip_unmapped`` ``--skip-unmapped``."""
 
     contract: Contract
     service: str | None
     location: str | None
     bounds: InstantBounds | None = None
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    skip_unmapped: bool = False
 
     def instant_problem(self, start: int, end: int = UNKNOWN_END) -> str | None:
         """Why an event at ``start`` (lasting to ``end``) may not be imported, or ``None``."""
@@ -272,48 +275,70 @@ class ImportTarget:
         )
 
     def named(self, monitor: str) -> list[str]:
-        """The services a monitor named ``monitor`` may stand for: ``--service``, else the
-        service with that id, else the services with that name."""
+        """The services a monitor named ``monitor`` may stand for: ``--service``, else its
+        ``--map``, else the service with that id, else the services with that name."""
         if self.service is not None:
             return [self.service]
+        if monitor in self.mapping:
+            return [self.mapping[monitor]]
         if monitor in self.contract.services:
             return [monitor]
         return [sid for sid, service in self.contract.services.items() if service.name == monitor]
+
+
+@dataclass(frozen=True)
+class ImportedFile:
+    """What an import file gave: its observations, and the monitors ``--skip-unmapped`` left
+    out (in the order the file names them)."""
+
+    observations: Observations
+    skipped: tuple[str, ...] = ()
 
 
 def map_monitors(
     target: ImportTarget,
     monitors: Sequence[str],
     fail: Callable[[int, str], NoReturn],
-) -> list[str]:
-    """The service of each monitor, in order; ``fail(index, message)`` raises for a monitor.
+) -> list[str | None]:
+    """The service of each monitor, in order (``None``: skipped); ``fail(index, message)``
+    raises for a monitor.
 
-    With ``--service`` the file must hold one monitor; otherwise a monitor's name must be a
-    service id or a service's name, and two monitors may not stand for one service.
+    With ``--service`` the file must hold one monitor; otherwise a monitor's name must be in
+    ``--map``, a service id or a service's name, and two monitors may not stand for one
+    service. Monitors that are none of these are refused all together, naming each, unless
+    ``--skip-unmapped``; every ``--map`` name must be a monitor of the file.
     """
     distinct = list(dict.fromkeys(monitors))
     if target.service is not None and len(distinct) > 1:
-        names = ", ".join(repr(name) for name in distinct[:5])
-        more = f" and {len(distinct) - 5} more" if len(distinct) > 5 else ""
         fail(
             monitors.index(distinct[1]),
             f"--service {target.service} maps one monitor, but the file has {len(distinct)}: "
-            f"{names}{more}; import each monitor on its own",
+            f"{_names(distinct)}; import each monitor on its own, or map each with --map",
         )
-    service_of: dict[str, str] = {}
+    absent = [name for name in target.mapping if name not in distinct]
+    if absent:
+        raise UsageError(
+            Problem(
+                f"the file has no monitor named {absent[0]!r}; its monitors: "
+                f"{_names(distinct) or 'none'}",
+                field="--map",
+            )
+        )
+    service_of: dict[str, str | None] = {}
     monitor_of: dict[str, str] = {}
+    unmapped: list[str] = []
     for monitor in distinct:
         candidates = target.named(monitor)
-        if len(candidates) != 1:
+        if len(candidates) > 1:
             fail(
                 monitors.index(monitor),
                 f"monitor {monitor!r} is the name of services {', '.join(candidates)}; give "
-                "--service"
-                if candidates
-                else f"monitor {monitor!r} is neither a service id nor a service name of "
-                f"contract {target.contract.contract}; give --service, or name the monitor "
-                f"after one of: {target.services_text()}",
+                f"--map {_map_example(monitor)}",
             )
+        if not candidates:
+            unmapped.append(monitor)
+            service_of[monitor] = None
+            continue
         service = candidates[0]
         other = monitor_of.setdefault(service, monitor)
         if other != monitor:
@@ -323,4 +348,37 @@ def map_monitors(
                 "keep one of them in the file",
             )
         service_of[monitor] = service
+    if unmapped and not target.skip_unmapped:
+        fail(monitors.index(unmapped[0]), _unmapped_message(target, distinct, unmapped))
     return [service_of[monitor] for monitor in monitors]
+
+
+def _unmapped_message(target: ImportTarget, distinct: Sequence[str], unmapped: list[str]) -> str:
+    of = f"of contract {target.contract.contract}"
+    example = _map_example(unmapped[0])
+    services = target.services_text()
+    if len(distinct) == 1:
+        return (
+            f"monitor {unmapped[0]!r} is neither a service id nor a service name {of}; give "
+            f"--service or --map {example}, or name the monitor after one of: {services}"
+        )
+    if len(unmapped) == 1:
+        return (
+            f"monitor {unmapped[0]!r} is neither a service id nor a service name {of}; give "
+            f"--map {example}, or --skip-unmapped to leave it out; the services: {services}"
+        )
+    return (
+        f"{len(unmapped)} monitors are neither service ids nor service names {of}: "
+        f"{_names(unmapped)}; give --map {example} for each, or --skip-unmapped to leave "
+        f"them out; the services: {services}"
+    )
+
+
+def _map_example(monitor: str) -> str:
+    text = f"{monitor}=SERVICE"
+    return f"'{text}'" if "'" not in text else f'"{text}"'
+
+
+def _names(names: Sequence[str], shown: int = 10) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(repr(name) for name in names[:shown]) + more

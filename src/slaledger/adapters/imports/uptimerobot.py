@@ -25,6 +25,7 @@ from slaledger.adapters.imports.intervals_to_observations import (
     NO_DATA,
     UNKNOWN_END,
     UP,
+    ImportedFile,
     ImportTarget,
     StateEvents,
     build_observations,
@@ -58,7 +59,7 @@ _HTTP_PHRASES = {status.phrase.lower(): status.value for status in http.HTTPStat
 _LEADING_STATUS = re.compile(r"^([1-5][0-9]{2})(?![0-9])")
 
 
-def read_uptimerobot(path: Path, target: ImportTarget, timezone: str | None) -> Observations:
+def read_uptimerobot(path: Path, target: ImportTarget, timezone: str | None) -> ImportedFile:
     """Observations from an UptimeRobot export; ``timezone`` is needed by the CSV only."""
     source = str(path)
     text = read_text(path)
@@ -113,7 +114,7 @@ class _Events:
 # API v2 getMonitors JSON
 
 
-def _read_api(document: JsonDocument, target: ImportTarget) -> Observations:
+def _read_api(document: JsonDocument, target: ImportTarget) -> ImportedFile:
     value = document.value
     if isinstance(value, dict) and value.get("stat") == "fail":
         error = value.get("error")
@@ -132,8 +133,9 @@ def _read_api(document: JsonDocument, target: ImportTarget) -> Observations:
         names,
         lambda index, message: document.fail((*monitors[index][0], "friendly_name"), message),
     )
+    kept = [pair for pair, service in zip(monitors, services, strict=True) if service]
     events = _Events()
-    for stream, (at, monitor) in enumerate(monitors):
+    for stream, (at, monitor) in enumerate(kept):
         logs = monitor.get("logs")
         if "logs" not in monitor:
             document.fail(
@@ -146,7 +148,15 @@ def _read_api(document: JsonDocument, target: ImportTarget) -> Observations:
             problem = target.instant_problem(events.time[-1], events.end[-1])
             if problem is not None:
                 document.fail((*at, "logs", index, "datetime"), problem)
-    return events.observations(services, target, document.source, ends_are_exact=True)
+    observations = events.observations(
+        [service for service in services if service], target, document.source, ends_are_exact=True
+    )
+    return ImportedFile(observations, _skipped(names, services))
+
+
+def _skipped(monitors: Sequence[str], services: Sequence[str | None]) -> tuple[str, ...]:
+    """The monitors ``--skip-unmapped`` left out, each once, in file order."""
+    return tuple(dict.fromkeys(m for m, s in zip(monitors, services, strict=True) if s is None))
 
 
 def _monitor_name(document: JsonDocument, at: JsonPath, monitor: dict[str, Any]) -> str:
@@ -231,7 +241,7 @@ _DURATION_EXPECTED = "expected minutes like 12, or a duration like '1 hrs, 2 min
 
 def _read_dashboard_csv(
     source: str, text: str, target: ImportTarget, timezone: str | None
-) -> Observations:
+) -> ImportedFile:
     if timezone is None:
         raise ObservationsError(
             Problem(
@@ -271,9 +281,12 @@ def _read_dashboard_csv(
     services = map_monitors(
         target, monitors, lambda index, message: fail(rows[index][0], _MONITOR, message)
     )
-    stream_of = {service: index for index, service in enumerate(dict.fromkeys(services))}
+    kept = [service for service in dict.fromkeys(services) if service is not None]
+    stream_of = {service: index for index, service in enumerate(kept)}
     events = _Events()
     for (line, row), service in zip(rows, services, strict=True):
+        if service is None:
+            continue
         cells = {name: row[position].strip() for name, position in columns.items()}
         state = CSV_EVENTS.get(cells[_EVENT].lower())
         if state is None:
@@ -293,7 +306,8 @@ def _read_dashboard_csv(
             fail(line, _DATE_TIME, problem)
         status = _phrase_status(cells.get(_REASON, ""))
         events.add(stream_of[service], start, end, state, status)
-    return events.observations(list(stream_of), target, source, ends_are_exact=False)
+    observations = events.observations(kept, target, source, ends_are_exact=False)
+    return ImportedFile(observations, _skipped(monitors, services))
 
 
 def _zone(timezone: str) -> ZoneInfo:
