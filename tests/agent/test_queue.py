@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from slaledger.agent.queue import BatchQueue, QueueError, wire_results
+from slaledger.agent.queue import SCHEMA, BatchQueue, QueueError, wire_results
 from slaledger.probes.result import ProbeResult
 
 NOW = 1_800_000_000_000_000
@@ -102,21 +102,74 @@ def test_the_file_is_wal_with_the_documented_schema(queue: BatchQueue, path: Pat
     reader = sqlite3.connect(path)
     try:
         assert reader.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert reader.execute("PRAGMA user_version").fetchone() == (1,)
+        assert reader.execute("PRAGMA user_version").fetchone() == (2,)
         assert reader.execute("SELECT key, value FROM meta").fetchall() == [("location", "fra")]
         assert reader.execute(
             "SELECT seq, batch_id, created_at, results FROM batches"
         ).fetchall() == [(1, created, NOW + 1_000, 1)]
         columns = {
             table: [row[1] for row in reader.execute(f"PRAGMA table_info({table})")]
-            for table in ("batches", "rejected")
+            for table in ("recorded", "batches", "rejected")
         }
     finally:
         reader.close()
     assert columns == {
+        "recorded": ["seq", "created_at", "results", "payload"],
         "batches": ["seq", "batch_id", "created_at", "results", "payload"],
         "rejected": ["batch_id", "created_at", "rejected_at", "results", "payload", "reason"],
     }
+
+
+def test_recorded_results_are_sealed_into_batches_oldest_first(queue: BatchQueue) -> None:
+    assert queue.seal() is None
+    queue.record([result(NOW), result(NOW + 1)])
+    queue.record([result(NOW + 2)])
+    queue.record([result(NOW + 3), result(NOW + 4), result(NOW + 5)])
+    assert (queue.recorded(), queue.pending()) == (6, (0, 6))
+    first = queue.seal(limit=4)  # the first two records fit; the third would not
+    assert (queue.recorded(), queue.pending()) == (3, (1, 6))
+    second = queue.seal(limit=2)  # a record is never split: at least one goes in
+    assert queue.seal() is None
+    assert (queue.recorded(), queue.pending()) == (0, (2, 6))
+    assert queue.oldest(10) == [
+        (first, wire_results([result(NOW + i) for i in range(3)])),
+        (second, wire_results([result(NOW + i) for i in range(3, 6)])),
+    ]
+    with pytest.raises(ValueError, match="at least one result"):
+        queue.record([])
+
+
+def test_opening_seals_what_a_crashed_agent_recorded(path: Path) -> None:
+    with BatchQueue(path, "fra", Clock()) as queue:
+        direct = queue.append([result(NOW)])
+        for i in range(1, 1_501):
+            queue.record([result(NOW + i)])
+    with BatchQueue(path, "fra", Clock()) as queue:
+        assert (queue.recorded(), queue.pending()) == (0, (3, 1_501))
+        batches = queue.oldest(10)
+    assert batches[0][0] == direct
+    assert [len(json.loads(payload)) for _, payload in batches] == [1, 1_000, 500]
+    instants = [r["instant"] for _, payload in batches for r in json.loads(payload)]
+    assert instants == [NOW + i for i in range(1_501)]
+
+
+def test_a_version_1_queue_gets_the_recorded_table(path: Path) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    for statement in SCHEMA.split(";")[1:]:  # as version 1 made it: no recorded table
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO meta VALUES ('location', 'fra')")
+    db.execute(
+        "INSERT INTO batches (batch_id, created_at, results, payload) VALUES (?, ?, ?, ?)",
+        ("a" * 32, NOW, 1, wire_results([result(NOW)])),
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with BatchQueue(path, "fra", Clock()) as queue:
+        assert queue.pending() == (1, 1)
+        queue.record([result(NOW + 1)])
+        sealed = queue.seal()
+        assert [batch_id for batch_id, _ in queue.oldest(10)] == ["a" * 32, sealed]
 
 
 def test_reject_moves_a_batch_aside_with_its_reason(queue: BatchQueue) -> None:
@@ -219,3 +272,45 @@ def test_kill_9_leaves_every_appended_batch_whole(path: Path, tmp_path: Path) ->
     assert (batches, results) == (len(ids), 200 * len(ids))
     instants = [r["instant"] for _, payload in stored for r in json.loads(payload)]
     assert instants == list(range(200 * len(ids)))
+
+
+RECORDER = """
+import sys
+from pathlib import Path
+from slaledger.agent.queue import BatchQueue
+from slaledger.probes.result import ProbeResult
+
+with BatchQueue(Path(sys.argv[1]), "fra", lambda: 0) as queue:
+    n = queue.pending()[1]
+    while True:
+        made = [ProbeResult(n + i, "api", "fra", "api:http:0", 200, None, 1.0) for i in range(5)]
+        queue.record(made)
+        n += 5
+        if n % 100 == 0:
+            queue.seal(limit=40)
+        print(n, flush=True)
+"""
+
+
+def test_kill_9_keeps_every_recorded_result_once(path: Path, tmp_path: Path) -> None:
+    """A writer records 5 results at a time, sealing now and then, and prints how many it
+    has recorded; killed again and again, the queue holds every printed result exactly once,
+    in order, whether it was still recorded or already in a batch."""
+    printed = 0
+    for round_ in range(3):
+        out = tmp_path / f"recorder-{round_}.out"
+        with out.open("w") as sink:
+            writer = subprocess.Popen([sys.executable, "-c", RECORDER, str(path)], stdout=sink)
+            deadline = time.monotonic() + 10
+            while out.stat().st_size < 200 * (1 + round_) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            os.kill(writer.pid, signal.SIGKILL)
+            writer.wait()
+        printed = max([printed, *map(int, out.read_text().split())])
+    with BatchQueue(path, "fra", Clock()) as queue:
+        stored = queue.oldest(100_000)
+        batches, results = queue.pending()
+    instants = [r["instant"] for _, payload in stored for r in json.loads(payload)]
+    assert printed <= len(instants) <= printed + 5
+    assert instants == list(range(len(instants)))
+    assert (batches, results) == (len(stored), len(instants))

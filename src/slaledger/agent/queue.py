@@ -1,17 +1,21 @@
 """The agent's durable queue: probe results waiting for the server, in one SQLite file.
 
-A batch is one call of :meth:`BatchQueue.append`: the results' wire form (the ``results``
-list of the ingest request, compact JSON) under a fresh uuid4 batch id, written in one
-transaction, so after a crash a batch is either wholly in the file or not at all. The batch
-keeps its id until the server acknowledges it (:meth:`BatchQueue.acknowledge` deletes it), so
-a batch sent before a crash is sent again with the same id and the server stores it once.
-A batch the server rejects as malformed moves to the ``rejected`` table.
+Results reach the file as they are made: :meth:`BatchQueue.record` commits a handful of
+results (the scheduler hands them over every few milliseconds) to the ``recorded`` table.
+:meth:`BatchQueue.seal` then moves recorded results, oldest first, into one batch of at most
+``limit`` results: their wire form (the ``results`` list of the ingest request, compact JSON)
+under a fresh uuid4 batch id, in one transaction, so after a crash a result is recorded or in
+exactly one batch, and a batch is either wholly in the file or not at all. Opening a queue
+seals what a crashed agent left recorded. :meth:`BatchQueue.append` stores a batch directly.
+The batch keeps its id until the server acknowledges it (:meth:`BatchQueue.acknowledge`
+deletes it), so a batch sent before a crash is sent again with the same id and the server
+stores it once. A batch the server rejects as malformed moves to the ``rejected`` table.
 
-The file is in WAL mode with ``synchronous=FULL``: an append has reached the disk when it
-returns. One process owns a queue at a time (an exclusive lock on ``<file>.lock``, released
-by the system when the process dies); other processes may read it. The methods are
-thread-safe, so async code can run them with :func:`asyncio.to_thread`.
-"""
+The file is in WAL mode with ``synchronous=FULL``: a commit is fsynced, so a result has
+reached the disk when :meth:`record` returns. One process owns a queue at a time (an
+exclusive lock on ``<file>.lock``, released by the system when the process dies); other
+processes may read it. The methods are thread-safe, so async code can run them with
+:func:`asyncio.to_thread`."""
 
 from __future__ import annotations
 
@@ -34,8 +38,18 @@ try:
 except ImportError:  # pragma: no cover - Windows: no owner lock
     fcntl = None  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
-SCHEMA = """
+SCHEMA_VERSION = 2
+RECORDED = """
+CREATE TABLE recorded (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at INTEGER NOT NULL,
+    results INTEGER NOT NULL,
+    payload BLOB NOT NULL
+);
+"""
+SCHEMA = (
+    RECORDED
+    + """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -56,8 +70,13 @@ CREATE TABLE rejected (
     reason TEXT NOT NULL
 );
 """
-"""``seq`` orders batches as appended; ``created_at`` and ``rejected_at`` are µs since the
-epoch (UTC); ``results`` counts the results in ``payload``."""
+)
+"""``seq`` orders batches as appended and recorded results as recorded; ``created_at`` and
+``rejected_at`` are µs since the epoch (UTC); ``results`` counts the results in ``payload``.
+Version 1 had no ``recorded`` table: opening such a file adds it."""
+
+BATCH_RESULTS = 1000
+"""Most results :meth:`BatchQueue.seal` puts in one batch, unless told otherwise."""
 
 Clock = Callable[[], int]
 
@@ -113,6 +132,10 @@ class BatchQueue:
             self._db = _open(path, location)
             row = self._db.execute("SELECT count(*), coalesce(sum(results), 0) FROM batches")
             self._batches, self._results = row.fetchone()
+            row = self._db.execute("SELECT coalesce(sum(results), 0) FROM recorded")
+            self._recorded = int(row.fetchone()[0])
+            while self.seal() is not None:  # what a crashed agent recorded
+                pass
         except BaseException:
             self._owner.close()
             raise
@@ -137,14 +160,7 @@ class BatchQueue:
 
     def append(self, results: Sequence[ProbeResult]) -> str:
         """Store ``results`` as one batch under a new id, durably; the id."""
-        if not results:
-            raise ValueError("a batch holds at least one result")
-        for result in results:
-            if result.location != self.location:
-                raise ValueError(
-                    f"result of location {result.location!r} in the queue of {self.location!r}"
-                )
-        payload = wire_results(results)
+        payload = self._wire(results)
         batch_id = uuid.uuid4().hex
         with self._lock:
             with _transaction(self._db):
@@ -156,6 +172,60 @@ class BatchQueue:
             self._batches += 1
             self._results += len(results)
         return batch_id
+
+    def record(self, results: Sequence[ProbeResult]) -> None:
+        """Store ``results`` durably, to go into a batch at the next :meth:`seal`."""
+        payload = self._wire(results)
+        with self._lock:
+            with _transaction(self._db):
+                self._db.execute(
+                    "INSERT INTO recorded (created_at, results, payload) VALUES (?, ?, ?)",
+                    (self._clock(), len(results), payload),
+                )
+            self._recorded += len(results)
+
+    def seal(self, limit: int = BATCH_RESULTS) -> str | None:
+        """Move the oldest recorded results, as many as fit in ``limit`` (at least one
+        :meth:`record` call's), into one new batch; its id, or None when none are recorded."""
+        with self._lock:
+            if not self._recorded:
+                return None
+            batch_id = uuid.uuid4().hex
+            with _transaction(self._db):
+                rows = self._db.execute(
+                    "SELECT seq, results, payload FROM recorded ORDER BY seq LIMIT ?",
+                    (max(limit, 1),),
+                ).fetchall()
+                taken, total = 0, 0
+                for _, results, _ in rows:
+                    if taken and total + results > limit:
+                        break
+                    taken, total = taken + 1, total + results
+                payload = b"[" + b",".join(bytes(row[2])[1:-1] for row in rows[:taken]) + b"]"
+                self._db.execute(
+                    "INSERT INTO batches (batch_id, created_at, results, payload) "
+                    "VALUES (?, ?, ?, ?)",
+                    (batch_id, self._clock(), total, payload),
+                )
+                self._db.execute("DELETE FROM recorded WHERE seq <= ?", (rows[taken - 1][0],))
+            self._recorded -= total
+            self._batches += 1
+            self._results += total
+        return batch_id
+
+    def recorded(self) -> int:
+        """Results recorded and not yet sealed into a batch."""
+        return self._recorded
+
+    def _wire(self, results: Sequence[ProbeResult]) -> bytes:
+        if not results:
+            raise ValueError("a batch holds at least one result")
+        for result in results:
+            if result.location != self.location:
+                raise ValueError(
+                    f"result of location {result.location!r} in the queue of {self.location!r}"
+                )
+        return wire_results(results)
 
     def oldest(self, limit: int) -> list[tuple[str, bytes]]:
         """Up to ``limit`` batches as ``(batch_id, payload)``, oldest first."""
@@ -202,8 +272,9 @@ class BatchQueue:
         return True
 
     def pending(self) -> tuple[int, int]:
-        """``(batches, results)`` waiting to be sent."""
-        return self._batches, self._results
+        """``(batches, results)`` waiting to be sent; the results include those recorded and
+        not yet sealed into a batch."""
+        return self._batches, self._results + self._recorded
 
     def rejected(self) -> list[Rejected]:
         """Every rejected batch, oldest rejection first."""
@@ -244,6 +315,10 @@ def _open(path: Path, location: str) -> sqlite3.Connection:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             _create(db, location)
+        elif version == 1:
+            with _transaction(db):
+                db.execute(RECORDED)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif version != SCHEMA_VERSION:
             raise QueueError(f"queue {path} has schema version {version}, not {SCHEMA_VERSION}")
         owner = _meta(db, "location")

@@ -1,7 +1,12 @@
 """The agent: the scheduler's results go into the durable queue, the pusher sends them on.
 
-:class:`Agent` wires :class:`~slaledger.probes.scheduler.Scheduler` → a sink that appends
-each batch to the :class:`~slaledger.agent.queue.BatchQueue` → :class:`Pusher`. Stopping
+:class:`Agent` wires :class:`~slaledger.probes.scheduler.Scheduler` → a sink that records
+the results in the :class:`~slaledger.agent.queue.BatchQueue` as they are made (the
+scheduler hands them over every ``flush_interval``, 10 ms; each hand-over is one fsynced
+commit) → every ``seal_interval`` (1 s), or once ``batch_size`` results are recorded, they
+are sealed into a batch → :class:`Pusher`. A ``kill -9`` therefore loses only the results of
+probes still running and of those that ended in the last ``flush_interval`` plus one commit
+(docs/cli.md gives the measured figures). Stopping
 (:meth:`Agent.stop`, or SIGINT/SIGTERM when :meth:`Agent.run` handles signals) ends probing,
 lets running probes finish and puts every result into the queue; then the pusher gets
 ``drain_timeout`` seconds to send what is queued. A second stop skips that wait. Whatever is
@@ -35,7 +40,8 @@ class Agent:
     """Runs ``checks`` at ``location`` into ``queue``, which ``pusher`` drains.
 
     ``say`` gets the status line every ``status_interval`` seconds. ``probe``, ``batch_size`` and
-    ``flush_interval`` go to the scheduler.
+    ``flush_interval`` go to the scheduler; recorded results become a batch of at most
+    ``batch_size`` every ``seal_interval`` seconds, or sooner when that many are recorded.
     """
 
     def __init__(
@@ -50,9 +56,12 @@ class Agent:
         drain_timeout: float = 5.0,
         probe: Probe | None = None,
         batch_size: int = 1000,
-        flush_interval: float = 1.0,
+        flush_interval: float = 0.01,
+        seal_interval: float = 1.0,
     ) -> None:
         self._queue = queue
+        self._batch_size = batch_size
+        self._seal_interval = seal_interval
         self._pusher = pusher
         self._say = say
         self._status_interval = status_interval
@@ -91,14 +100,19 @@ class Agent:
         installed = _install_signals(loop, self.stop) if handle_signals else []
         probing = asyncio.create_task(self._scheduler.run())
         pushing = asyncio.create_task(self._pusher.run())
+        sealing = asyncio.create_task(self._seal_loop())
         reporting = asyncio.create_task(self._report())
         try:
-            await asyncio.wait({probing, pushing}, return_when=asyncio.FIRST_COMPLETED)
-            if pushing.done():  # it only returns early by raising: stop probing, then say why
-                self._scheduler.stop()
-                await probing
-                pushing.result()
+            await asyncio.wait({probing, pushing, sealing}, return_when=asyncio.FIRST_COMPLETED)
+            for early in (pushing, sealing):
+                if early.done():  # only by raising: stop probing, then say why
+                    self._scheduler.stop()
+                    await probing
+                    early.result()
             await probing  # raises the sink's failure
+            sealing.cancel()
+            await asyncio.gather(sealing, return_exceptions=True)
+            await self._seal(everything=True)
             self._pusher.finish()
             hurry = asyncio.create_task(self._hurry.wait())
             await asyncio.wait(
@@ -108,19 +122,35 @@ class Agent:
             if pushing.done():
                 pushing.result()
         finally:
-            for task in (probing, pushing, reporting):
+            for task in (probing, pushing, sealing, reporting):
                 task.cancel()
-            await asyncio.gather(probing, pushing, reporting, return_exceptions=True)
+            await asyncio.gather(probing, pushing, sealing, reporting, return_exceptions=True)
             for number in installed:
                 loop.remove_signal_handler(number)
         return self.stats()
 
     async def _sink(self, results: list[ProbeResult]) -> None:
+        await self._write(self._queue.record, results)
+        if self._queue.recorded() >= self._batch_size:
+            await self._seal(everything=False)
+
+    async def _seal_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._seal_interval)
+            await self._seal(everything=True)
+
+    async def _seal(self, *, everything: bool) -> None:
+        """Seal recorded results into batches: all of them, or only full batches."""
+        least = 1 if everything else self._batch_size
+        while self._queue.recorded() >= least:
+            await self._write(self._queue.seal, self._batch_size)
+            self._pusher.notify()
+
+    async def _write(self, write: Callable[..., object], *arguments: object) -> None:
         try:
-            await asyncio.to_thread(self._queue.append, results)
+            await asyncio.to_thread(write, *arguments)
         except sqlite3.Error as error:
             raise QueueError(f"cannot write to queue {self._queue.path}: {error}") from None
-        self._pusher.notify()
 
     async def _report(self) -> None:
         """The status line every ``status_interval`` seconds."""
