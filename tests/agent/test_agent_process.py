@@ -281,6 +281,70 @@ def assert_nothing_lost(marks: Outages) -> None:
         assert 0 <= lost <= 2
 
 
+FAST_CHECKS = 20
+FAST_CONTRACT = """\
+contract: agent-fast
+name: Agent test, 200 probes a second
+services:
+  api:
+    name: API
+    target: "99.9"
+    downtime: {{rule: probe-ratio}}
+    checks:
+{checks}
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_loses_only_the_results_of_its_last_milliseconds(tmp_path: Path) -> None:
+    """200 probes a second; killed with -9 mid-run. Every probe the target saw before the
+    kill is at the server or in the queue (what the next start sends), but those that ended
+    in the last few milliseconds or were still running: no more than one per check, all
+    started less than 100 ms before the kill."""
+    queue = tmp_path / "fra.queue"
+    agent = AgentProcess(tmp_path, "agent")
+    marks: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with target() as (probed, port), stand_in() as server:
+            contract = tmp_path / "fast.yaml"
+            url = f"http://{LOCAL}:{port}/ok"
+            check = "      - {{id: ok-{}, type: http, url: '{}', interval: 100ms, timeout: 90ms}}\n"
+            checks = "".join(check.format(n, url) for n in range(FAST_CHECKS))
+            contract.write_text(FAST_CONTRACT.format(checks=checks), encoding="utf-8")
+            await agent.start(
+                contract, "--location", "fra", "--server", server.url, "--queue", queue,
+                env={"SLALEDGER_AGENT_TOKEN": TOKEN},
+            )  # fmt: skip
+            await until(lambda: len(probed.arrivals["/ok"]) >= 600, 20, "600 probes were made")
+            await until(lambda: len(server.stored) >= 200, 10, "200 results reached the server")
+            await asyncio.sleep(0.537)  # anywhere in the seal and flush cycles
+            marks["killed"] = now()
+            agent.signal(signal.SIGKILL)
+            assert await agent.wait() == -signal.SIGKILL
+            marks["arrivals"] = list(probed.arrivals["/ok"])
+            marks["server"] = server
+
+    run(scenario(), limit=60)
+    killed: int = marks["killed"]
+    server: StandIn = marks["server"]
+    with BatchQueue(queue, "fra", wall_clock) as reopened:  # seals what was recorded
+        left = [r for _, payload in reopened.oldest(100_000) for r in json.loads(payload)]
+    results = [r for batch in server.batches.values() for r in batch["results"]] + left
+    assert len(results) == len({(r["check_id"], r["instant"]) for r in results})
+    # Each result's instant is its probe's start, a moment before the target sees it.
+    made = sorted(instant for instant in marks["arrivals"] if instant < killed)
+    kept = sorted(r["instant"] for r in results)
+    assert len(kept) <= len(made)
+    lost = len(made) - len(kept)
+    assert 0 <= lost <= FAST_CHECKS, (lost, len(made))
+    # Matched in time order, every probe that reached the target more than 100 ms before
+    # the kill has its result.
+    assert all(arrival >= kept_instant for arrival, kept_instant in zip(made, kept, strict=False))
+    assert len(kept) >= len([instant for instant in made if instant < killed - 100_000])
+    print(f"kill -9 at {len(made)} probes made: {lost} lost")
+
+
 def test_sigterm_with_the_server_away_keeps_every_result_queued(tmp_path: Path) -> None:
     queue = tmp_path / "fra.queue"
     agent = AgentProcess(tmp_path, "agent")
