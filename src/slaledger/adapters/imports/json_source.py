@@ -96,22 +96,36 @@ _TOO_DEEP = f"expected JSON nested at most {MAX_JSON_DEPTH} levels deep"
 
 
 def _too_deep(value: Any) -> JsonPath | None:
-    """The path of the first array or object deeper than :data:`MAX_JSON_DEPTH`, if any."""
+    """The path of an array or object deeper than :data:`MAX_JSON_DEPTH`, if any.
+
+    Level by level without paths (a year of logs is millions of objects); the path is
+    looked for only when the file is too deep.
+    """
+    level = [value] if type(value) in (dict, list) else []
+    depth = 1
+    while level:
+        if depth > MAX_JSON_DEPTH:
+            return _deep_path(value)
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            below += [child for child in children if type(child) in (dict, list)]
+        level, depth = below, depth + 1
+    return None
+
+
+def _deep_path(value: Any) -> JsonPath:
+    """The path of the first array or object found deeper than :data:`MAX_JSON_DEPTH`."""
     pending: list[tuple[JsonPath, Any]] = [((), value)]
     while pending:
         where, item = pending.pop()
-        if isinstance(item, dict):
-            children: Any = item.items()
-        elif isinstance(item, list):
-            children = enumerate(item)
-        else:
-            continue
         if len(where) >= MAX_JSON_DEPTH:
             return where
+        steps = item.items() if type(item) is dict else enumerate(item)
         pending.extend(
-            ((*where, step), child) for step, child in children if isinstance(child, (dict, list))
+            ((*where, step), child) for step, child in steps if type(child) in (dict, list)
         )
-    return None
+    raise AssertionError("called on a value that is not too deep")
 
 
 def path_text(where: JsonPath) -> str:
