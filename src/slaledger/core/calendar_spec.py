@@ -22,12 +22,12 @@ import re
 from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, field_validator
 
 from slaledger.core.business_calendar import MINUTES_PER_DAY, WEEKDAYS, Hours, Week
-from slaledger.core.model_base import StrictModel
+from slaledger.core.model_base import StrictModel, ZoneName
 
 ALWAYS = "always"
 """The built-in calendar: open 24/7/365."""
@@ -130,21 +130,10 @@ class HolidaySource(StrictModel):
 
 
 class CalendarSpec(StrictModel):
-    timezone: str
+    timezone: ZoneName
     open: dict[str, OpeningHours]
     holidays: HolidaySource | None = None
     extra_closed: tuple[ClosedDate, ...] = ()
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"expected an IANA time zone like UTC or Europe/Berlin, got {value!r}"
-            ) from None
-        return value
 
     @field_validator("open")
     @classmethod
