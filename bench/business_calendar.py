@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from slaledger.adapters.business_calendars import calendar_of
-from slaledger.adapters.contract_file import load_contract
 from slaledger.core.timebase import US_PER_HOUR, to_instant
+from slaledger.files.business_calendars import calendar_of
+from slaledger.files.contract_file import load_contract
 
 CONTRACT = Path(__file__).resolve().parents[1] / "examples" / "contracts" / "itstabyl.yaml"
 BUDGETS = np.array([1, 4, 9], dtype=np.int64) * US_PER_HOUR

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from slaledger.adapters.csv_observations import read_observations
+from slaledger.files.csv_observations import read_observations
 
 TARGET_ROWS_PER_SECOND = 1_000_000
 START = 1_790_812_800_000_000  # 2026-10-01T00:00:00Z in microseconds

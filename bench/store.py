@@ -29,7 +29,7 @@ from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month
 from slaledger.core.settle import settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
-from slaledger.ledger import load_classified, open_stores, retain
+from slaledger.store.tiers import load_classified, open_stores, retain
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 

@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.core.checks import (
     CheckBase,
     DnsCheck,
@@ -19,6 +18,7 @@ from slaledger.core.checks import (
     TlsCheck,
     format_check_duration,
 )
+from slaledger.files.contract_file import load_contract
 
 CONTRACTS_MD = Path(__file__).resolve().parents[1] / "docs" / "contracts.md"
 

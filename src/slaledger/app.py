@@ -12,11 +12,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.csv_observations import read_observations
-from slaledger.adapters.events_file import load_events
-from slaledger.adapters.imports import ImportFormat, read_import
-from slaledger.adapters.report_render import render_json
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
@@ -27,7 +22,14 @@ from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.errors import Problem, UsageError
-from slaledger.ledger import (
+from slaledger.files.contract_file import load_contract
+from slaledger.files.csv_observations import read_observations
+from slaledger.files.events_file import load_events
+from slaledger.files.imports import ImportFormat, read_import
+from slaledger.files.report_render import render_json
+from slaledger.store.observation_store import ObservationStore
+from slaledger.store.statements import Statement
+from slaledger.store.tiers import (
     DEFAULT_MINUTE_DAYS,
     DEFAULT_RAW_DAYS,
     LOAD_MARGIN,
@@ -35,8 +37,6 @@ from slaledger.ledger import (
     load_classified,
     open_stores,
 )
-from slaledger.store.observation_store import ObservationStore
-from slaledger.store.statements import Statement
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -25,10 +25,10 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.exc import OperationalError
 
 from conftest import Run
-from slaledger.adapters.contract_file import load_contract
 from slaledger.cli.serve import location_warnings
 from slaledger.core.observations import ERROR_CODES
 from slaledger.core.timebase import to_instant
+from slaledger.files.contract_file import load_contract
 from slaledger.store import schema
 from slaledger.store.database import connect
 from slaledger.store.observation_store import ObservationStore

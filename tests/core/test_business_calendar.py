@@ -13,7 +13,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slaledger.adapters.business_calendars import holidays_of_year
 from slaledger.core.business_calendar import (
     BusinessCalendar,
     HolidaysOfYear,
@@ -22,6 +21,7 @@ from slaledger.core.business_calendar import (
 )
 from slaledger.core.calendar_spec import CalendarSpec, HolidaySource
 from slaledger.core.timebase import US_PER_HOUR, US_PER_MINUTE, format_instant, to_instant
+from slaledger.files.business_calendars import holidays_of_year
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.core.checks import (
     DnsCheck,
     HttpCheck,
@@ -23,6 +22,7 @@ from slaledger.core.checks import (
     status_expected,
 )
 from slaledger.errors import ContractError
+from slaledger.files.contract_file import load_contract
 
 HEAD = """\
 contract: demo

@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.events_file import load_events
 from slaledger.core.contract import Contract
 from slaledger.core.observations import ERROR_CODES, Observations
 from slaledger.core.settle import settle
@@ -21,12 +19,14 @@ from slaledger.core.timebase import US_PER_DAY, format_instant, to_instant
 from slaledger.core.windows import resolve_windows
 from slaledger.demo.live import LOCATIONS, LiveDemo, events_yaml, status_lines, timeline_epoch
 from slaledger.demo.live_target import CYCLE, TIMELINE, active, make_app
-from slaledger.ledger import open_stores
+from slaledger.files.contract_file import load_contract
+from slaledger.files.events_file import load_events
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.tiers import open_stores
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 

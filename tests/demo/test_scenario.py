@@ -386,11 +386,11 @@ def test_settles_to_hand_worked_figures(name: str) -> None:
 def test_demo_command_writes_and_settles(tmp_path: Path) -> None:
     for module in (
         "slaledger.core.settle",
-        "slaledger.adapters.contract_file",
-        "slaledger.adapters.events_file",
-        "slaledger.adapters.csv_observations",
-        "slaledger.adapters.files",
-        "slaledger.adapters.report_render",
+        "slaledger.files.contract_file",
+        "slaledger.files.events_file",
+        "slaledger.files.csv_observations",
+        "slaledger.files.atomic",
+        "slaledger.files.report_render",
     ):
         pytest.importorskip(module)
     from click.testing import CliRunner

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from targets import LOCAL, run, tcp_server
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.core.checks import Check, HttpCheck
 from slaledger.core.observations import ERROR_CODES, NO_STATUS
+from slaledger.files.contract_file import load_contract
 from slaledger.probes.result import Measurement, ProbeResult, to_observations
 from slaledger.probes.scheduler import (
     ScheduledCheck,

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from conftest import Run
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.events_file import load_events
 from slaledger.core.events import Events
 from slaledger.core.timebase import to_instant
-from slaledger.ledger import open_stores
+from slaledger.files.contract_file import load_contract
+from slaledger.files.events_file import load_events
 from slaledger.status.figures_job import FiguresJob
 from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
+from slaledger.store.tiers import open_stores
 
 
 def instant(text: str) -> int:

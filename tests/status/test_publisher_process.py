@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.core.events import Events
+from slaledger.files.contract_file import load_contract
 from slaledger.status.publisher_process import PublisherConfig, PublisherProcess
 from slaledger.store.database import connect, migrate
 

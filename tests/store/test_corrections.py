@@ -17,7 +17,6 @@ from sqlalchemy import func, insert, select
 from slaledger.core.contract import Contract
 from slaledger.core.timebase import to_instant
 from slaledger.errors import UserError
-from slaledger.ledger import Stores
 from slaledger.status.snapshot_builder import SnapshotBuilder
 from slaledger.store.audit_log import AuditLog, ConflictError
 from slaledger.store.database import connect, migrate
@@ -25,6 +24,7 @@ from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.operations_schema import incident_updates, incidents, maintenance
+from slaledger.store.tiers import Stores
 
 CONTRACT = Contract.model_validate(
     {

@@ -18,7 +18,6 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     uvloop = None  # type: ignore[assignment]
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.agent.pusher import Pusher, count
 from slaledger.agent.queue import BatchQueue
 from slaledger.agent.runner import Agent, AgentStats
@@ -26,6 +25,7 @@ from slaledger.cli.errors import reports_user_errors
 from slaledger.core.checks import format_check_duration
 from slaledger.core.timebase import US_PER_SECOND, format_instant
 from slaledger.errors import Problem, UsageError
+from slaledger.files.contract_file import load_contract
 from slaledger.probes.scheduler import ScheduledCheck, checks_for_location, wall_clock
 
 TOKEN_ENV = "SLALEDGER_AGENT_TOKEN"

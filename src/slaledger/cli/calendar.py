@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from slaledger.adapters.business_calendars import calendar_of
 from slaledger.app import check_contract, parse_instant_option
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.business_calendar import (
@@ -28,6 +27,7 @@ from slaledger.core.timebase import (
     from_instant,
 )
 from slaledger.errors import Problem, UsageError
+from slaledger.files.business_calendars import calendar_of
 
 DAYS_SHOWN = 400
 """Local dates listed at most; a longer span says how many more there were."""

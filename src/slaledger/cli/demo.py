@@ -17,11 +17,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.csv_observations import read_observations, write_observations
-from slaledger.adapters.events_file import load_events
-from slaledger.adapters.files import atomic_write_text
-from slaledger.adapters.report_render import render_report
 from slaledger.app import parse_month_option
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.report import Report
@@ -29,6 +24,11 @@ from slaledger.core.settle import settle
 from slaledger.demo import demo_month, events_yaml
 from slaledger.demo.live import run_live
 from slaledger.errors import Problem, UserError
+from slaledger.files.atomic import atomic_write_text
+from slaledger.files.contract_file import load_contract
+from slaledger.files.csv_observations import read_observations, write_observations
+from slaledger.files.events_file import load_events
+from slaledger.files.report_render import render_report
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "contracts"
 """The example contracts of a source checkout (``src/slaledger/cli`` → repository root)."""

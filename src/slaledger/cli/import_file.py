@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from slaledger.adapters.imports import IMPORT_FORMATS, ImportFormat
 from slaledger.app import import_file
 from slaledger.cli.errors import reports_user_errors
+from slaledger.files.imports import IMPORT_FORMATS, ImportFormat
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 

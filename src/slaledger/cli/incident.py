@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 import click
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.app import parse_instant_option
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.publication import (
@@ -27,6 +26,7 @@ from slaledger.core.publication import (
     instant_text,
 )
 from slaledger.core.timebase import format_instant
+from slaledger.files.contract_file import load_contract
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.database import DEFAULT_URL, connect, migrate
 from slaledger.store.incident_store import IncidentStore

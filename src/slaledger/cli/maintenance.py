@@ -11,8 +11,6 @@ from pathlib import Path
 
 import click
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.traffic_file import read_traffic
 from slaledger.app import parse_instant_option
 from slaledger.cli import incident
 from slaledger.cli.errors import reports_user_errors
@@ -26,6 +24,8 @@ from slaledger.core.maintenance_suggest import (
 from slaledger.core.publication import MaintenanceView, instant_text
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
+from slaledger.files.contract_file import load_contract
+from slaledger.files.traffic_file import read_traffic
 from slaledger.store.database import connect, migrate
 from slaledger.store.maintenance_store import MaintenanceStore, notice_for
 

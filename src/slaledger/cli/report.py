@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from slaledger.adapters.report_render import FORMATS, render_report
 from slaledger.app import report_from_db, report_from_files
 from slaledger.cli.errors import reports_user_errors
 from slaledger.errors import Problem, UsageError
+from slaledger.files.report_render import FORMATS, render_report
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 

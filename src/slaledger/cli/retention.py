@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from slaledger.adapters.contract_file import load_contract
 from slaledger.app import Settlement, issue_statement, parse_instant_option
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
-from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, open_stores, retain
+from slaledger.files.contract_file import load_contract
 from slaledger.store.database import DEFAULT_URL
+from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, open_stores, retain
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _DB = click.option("--db", "db", default=DEFAULT_URL, show_default=True, help="Database URL.")

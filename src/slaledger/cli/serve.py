@@ -13,17 +13,17 @@ from urllib.parse import urlsplit
 import click
 from sqlalchemy.engine import make_url
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.events_file import load_events
 from slaledger.app import PublishOptions, build_publishing
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.contract import NO_LOCATIONS_WARNING, Contract
 from slaledger.core.durations import parse_duration
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
-from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
+from slaledger.files.contract_file import load_contract
+from slaledger.files.events_file import load_events
 from slaledger.store.database import DEFAULT_URL, connect, migrate
 from slaledger.store.observation_store import ObservationStore
+from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
 from slaledger.store.tokens import TokenInfo, TokenStore
 
 _FILE = click.Path(path_type=Path, dir_okay=False)

@@ -30,11 +30,11 @@ from slaledger.core.timebase import (
     US_PER_SECOND,
     from_instant,
 )
-from slaledger.ledger import Stores, open_stores
 from slaledger.status.figures_job import FiguresJob
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.tiers import Stores, open_stores
 
 HISTORY_DAYS = 90
 """Days of probes before the demo starts (the status page's bars show 90)."""

@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.events_file import load_events
-from slaledger.adapters.files import atomic_write_text
 from slaledger.core.timebase import to_instant
 from slaledger.demo.history import Seeded, seed_store
 from slaledger.demo.live_target import CYCLE, TIMELINE, active
+from slaledger.files.atomic import atomic_write_text
+from slaledger.files.contract_file import load_contract
+from slaledger.files.events_file import load_events
 
 LOCATIONS = ("fra", "ams")
 STARTUP_SECONDS = 20

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from functools import partial
 
-from slaledger.adapters.report_render import render_json
 from slaledger.core.classified import Classified
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
@@ -28,8 +27,9 @@ from slaledger.core.report import Report
 from slaledger.core.settle import TRAILING_DAYS, settle_classified
 from slaledger.core.timebase import US_PER_DAY, from_instant
 from slaledger.errors import UserError
-from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
+from slaledger.files.report_render import render_json
 from slaledger.store.figure_store import Figure, FigureStore
+from slaledger.store.tiers import LOAD_MARGIN, Stores, load_classified
 
 log = logging.getLogger("slaledger.figures")
 

@@ -19,12 +19,12 @@ from slaledger.core.events import Events, merge_events
 from slaledger.core.live import live_report
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
-from slaledger.ledger import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, Stores, retain
 from slaledger.status.figures_job import FiguresJob
 from slaledger.status.snapshot_builder import SnapshotBuilder
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, Stores, retain
 
 log = logging.getLogger("slaledger.publisher")
 

@@ -26,7 +26,6 @@ from multiprocessing.connection import Connection
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.publication import StatusSnapshot
-from slaledger.ledger import Stores
 from slaledger.notify.messages import Site
 from slaledger.notify.outbox import Notifier
 from slaledger.status.publisher import Publisher
@@ -35,6 +34,7 @@ from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.subscriber_store import SubscriberStore
+from slaledger.store.tiers import Stores
 
 log = logging.getLogger("slaledger.publisher")
 

@@ -35,9 +35,9 @@ from slaledger.core.publication import (
 from slaledger.core.report import Report, Result
 from slaledger.core.settle import settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
-from slaledger.ledger import LOAD_MARGIN, Stores, load_classified
 from slaledger.status.figures_job import day_text, lookback, month_of, month_text, variants
 from slaledger.store.figure_store import Figure, FigureStore
+from slaledger.store.tiers import LOAD_MARGIN, Stores, load_classified
 
 log = logging.getLogger("slaledger.publisher")
 

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slaledger.adapters.csv_observations import read_observations, write_observations
-from slaledger.adapters.iso_instants import parse_timestamps
 from slaledger.core.observations import ERROR_CODES, NO_STATUS, Observations
 from slaledger.errors import ObservationsError
+from slaledger.files.csv_observations import read_observations, write_observations
+from slaledger.files.iso_instants import parse_timestamps
 
 SERVICES = ("api", "web", "db")
 OCT_1 = 1_790_812_800_000_000

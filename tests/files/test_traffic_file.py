@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.traffic_file import TrafficError, read_traffic
+from slaledger.files.traffic_file import TrafficError, read_traffic
 
 H = 3_600_000_000
 T0 = 1_791_763_200_000_000

@@ -14,9 +14,9 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from slaledger.adapters.files import decode_utf8, read_input
 from slaledger.core.timebase import US_PER_HOUR, to_instant
 from slaledger.errors import Problem, UserError
+from slaledger.files.atomic import decode_utf8, read_input
 
 COLUMNS = ("hour", "service", "requests")
 Traffic = dict[str, dict[int, int]]

@@ -20,7 +20,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from slaledger.adapters.imports.intervals_to_observations import (
+from slaledger.core.observations import NO_STATUS, Observations
+from slaledger.core.timebase import US_PER_MINUTE, US_PER_SECOND, to_instant
+from slaledger.errors import ObservationsError, Problem, UsageError
+from slaledger.files.imports.intervals_to_observations import (
     DOWN,
     NO_DATA,
     UNKNOWN_END,
@@ -33,7 +36,7 @@ from slaledger.adapters.imports.intervals_to_observations import (
     rows_from_states,
     state_rows,
 )
-from slaledger.adapters.imports.json_source import (
+from slaledger.files.imports.json_source import (
     JsonDocument,
     JsonPath,
     keys_found,
@@ -42,9 +45,6 @@ from slaledger.adapters.imports.json_source import (
     read_text,
     shown,
 )
-from slaledger.core.observations import NO_STATUS, Observations
-from slaledger.core.timebase import US_PER_MINUTE, US_PER_SECOND, to_instant
-from slaledger.errors import ObservationsError, Problem, UsageError
 
 LOG_TYPES = {1: DOWN, 2: UP, 98: NO_DATA, 99: NO_DATA}
 """API log ``type``: 1 down, 2 up, 98 started (not checked yet), 99 paused."""

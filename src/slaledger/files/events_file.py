@@ -6,15 +6,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from slaledger.adapters.yaml_document import (
-    Finding,
-    explain_validation_error,
-    read_yaml_mapping,
-)
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.windows import check_events
 from slaledger.errors import EventsError
+from slaledger.files.yaml_document import (
+    Finding,
+    explain_validation_error,
+    read_yaml_mapping,
+)
 
 _UNION_HINTS = {"services": "'*', a service id or a list of service ids"}
 """What a field whose type is a union expects, said once instead of once per member."""

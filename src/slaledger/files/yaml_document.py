@@ -38,8 +38,8 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
-from slaledger.adapters.files import decode_utf8, read_input
 from slaledger.errors import Problem, UserError
+from slaledger.files.atomic import decode_utf8, read_input
 
 DocPath = tuple[str | int, ...]
 """Keys and list indexes from the top of a document down to one value."""

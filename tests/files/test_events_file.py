@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.contract_file import load_contract
-from slaledger.adapters.events_file import load_events
 from slaledger.core.contract import Contract
 from slaledger.errors import EventsError
+from slaledger.files.contract_file import load_contract
+from slaledger.files.events_file import load_events
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 

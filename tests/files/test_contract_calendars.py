@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.business_calendars import calendar_of
-from slaledger.adapters.contract_file import load_contract
 from slaledger.errors import ContractError, UserError
+from slaledger.files.business_calendars import calendar_of
+from slaledger.files.contract_file import load_contract
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slaledger.adapters.business_calendars import holiday_problems
-from slaledger.adapters.yaml_document import read_yaml_mapping, validate_document
 from slaledger.core.contract import Contract
 from slaledger.errors import ContractError
+from slaledger.files.business_calendars import holiday_problems
+from slaledger.files.yaml_document import read_yaml_mapping, validate_document
 
 _UNION_HINTS = {
     "status": "an HTTP status code from 100 to 599 or a class 1xx, 2xx, 3xx, 4xx or 5xx",

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from slaledger.adapters.imports import read_import
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.observations import ERROR_CODES, Observations
 from slaledger.core.settle import settle
 from slaledger.core.timebase import format_instant
 from slaledger.errors import ObservationsError
+from slaledger.files.imports import read_import
 
 ERROR_NAMES = {code: name for name, code in ERROR_CODES.items()}
 OCTOBER = (2026, 10)

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.imports.json_source import (
+from slaledger.errors import ObservationsError
+from slaledger.files.imports.json_source import (
     MAX_IMPORT_BYTES,
     MAX_JSON_DEPTH,
     JsonDocument,
     read_text,
 )
-from slaledger.errors import ObservationsError
 
 
 def problem_of(source: str, text: str) -> str:

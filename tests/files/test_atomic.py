@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.files import atomic_write_bytes, atomic_write_text, atomic_writer
+from slaledger.files.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
 
 
 class WriteFailedError(Exception):

@@ -14,11 +14,11 @@ from datetime import date
 
 import holidays
 
-from slaledger.adapters.yaml_document import YamlDocument
 from slaledger.core.business_calendar import BusinessCalendar, HolidaysOfYear
 from slaledger.core.calendar_spec import ALWAYS, CalendarSpec, HolidaySource
 from slaledger.core.contract import Contract
 from slaledger.errors import Problem, UserError
+from slaledger.files.yaml_document import YamlDocument
 
 
 def _language(source: HolidaySource) -> str | None:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from slaledger.adapters.files import decode_utf8, read_input
 from slaledger.errors import ObservationsError, Problem
+from slaledger.files.atomic import decode_utf8, read_input
 
 PathStep = str | int
 JsonPath = tuple[PathStep, ...]

@@ -24,11 +24,11 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from slaledger.adapters.files import atomic_writer, decode_utf8, read_input
-from slaledger.adapters.iso_instants import US_PER_SECOND, BoolArray, parse_timestamps
 from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.observations import DEFAULT_LOCATION, ERROR_CODES, NO_STATUS, Observations
 from slaledger.errors import ObservationsError, Problem
+from slaledger.files.atomic import atomic_writer, decode_utf8, read_input
+from slaledger.files.iso_instants import US_PER_SECOND, BoolArray, parse_timestamps
 
 REQUIRED_COLUMNS = ("timestamp", "service", "status", "error")
 OPTIONAL_COLUMNS = ("location", "latency_ms", "retry_after")

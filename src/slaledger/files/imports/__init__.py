@@ -19,19 +19,19 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from slaledger.adapters.csv_observations import read_observations
-from slaledger.adapters.imports.intervals_to_observations import (
+from slaledger.core.contract import Contract
+from slaledger.core.instant_bounds import InstantBounds
+from slaledger.core.observations import DEFAULT_LOCATION, Observations
+from slaledger.errors import ObservationsError, Problem, UsageError
+from slaledger.files.csv_observations import read_observations
+from slaledger.files.imports.intervals_to_observations import (
     ImportedFile,
     ImportRows,
     ImportTarget,
     build_observations,
 )
-from slaledger.adapters.imports.statuscake import read_statuscake
-from slaledger.adapters.imports.uptimerobot import read_uptimerobot
-from slaledger.core.contract import Contract
-from slaledger.core.instant_bounds import InstantBounds
-from slaledger.core.observations import DEFAULT_LOCATION, Observations
-from slaledger.errors import ObservationsError, Problem, UsageError
+from slaledger.files.imports.statuscake import read_statuscake
+from slaledger.files.imports.uptimerobot import read_uptimerobot
 
 ImportFormat = Literal["slaledger", "uptimerobot", "statuscake"]
 IMPORT_FORMATS: tuple[str, ...] = get_args(ImportFormat)

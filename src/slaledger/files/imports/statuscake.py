@@ -20,7 +20,10 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from slaledger.adapters.imports.intervals_to_observations import (
+from slaledger.core.instant_bounds import InstantBounds
+from slaledger.core.observations import NO_STATUS, Observations
+from slaledger.errors import ObservationsError, Problem
+from slaledger.files.imports.intervals_to_observations import (
     CONNECT,
     DOWN,
     UNKNOWN_END,
@@ -32,7 +35,7 @@ from slaledger.adapters.imports.intervals_to_observations import (
     rows_from_states,
     state_rows,
 )
-from slaledger.adapters.imports.json_source import (
+from slaledger.files.imports.json_source import (
     JsonDocument,
     JsonPath,
     keys_found,
@@ -40,10 +43,7 @@ from slaledger.adapters.imports.json_source import (
     read_text,
     shown,
 )
-from slaledger.adapters.iso_instants import parse_timestamps
-from slaledger.core.instant_bounds import InstantBounds
-from slaledger.core.observations import NO_STATUS, Observations
-from slaledger.errors import ObservationsError, Problem
+from slaledger.files.iso_instants import parse_timestamps
 
 PERIOD_STATES = {"up": UP, "down": DOWN}
 HISTORY_KEYS = ("location", "status_code", "performance")

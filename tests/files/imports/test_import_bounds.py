@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from slaledger.adapters.imports import ImportFormat, read_import
 from slaledger.core.contract import Contract
 from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.timebase import US_PER_DAY
 from slaledger.errors import ObservationsError
+from slaledger.files.imports import ImportFormat, read_import
 
 NOW = 1_794_830_400_000_000
 """2026-11-16T12:00:00Z."""

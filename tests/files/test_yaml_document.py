@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from slaledger.adapters.yaml_document import MAX_ALIASED_VALUES, MAX_DEPTH, read_yaml_mapping
 from slaledger.errors import EventsError, UserError
+from slaledger.files.yaml_document import MAX_ALIASED_VALUES, MAX_DEPTH, read_yaml_mapping
 
 
 def problems(path: Path) -> list[str]:
