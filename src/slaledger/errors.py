@@ -56,5 +56,9 @@ class ObservationsError(UserError):
     """An observations file has a bad row or names something the contract lacks."""
 
 
+class RecordsError(UserError):
+    """A records file (tickets, swaps, DDoS events, …) has a bad line."""
+
+
 class UsageError(UserError):
     """A command-line argument has the wrong form."""

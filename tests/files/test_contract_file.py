@@ -138,7 +138,7 @@ def test_unknown_key_at_top_level(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:4: zone: unknown key 'zone'; "
         "expected one of: contract, name, timezone, effective_from, locations, services, credits, "
-        "stale_after, calendars"
+        "stale_after, calendars, commitments"
     ]
 
 

@@ -21,9 +21,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from slaledger.core.calendar_spec import ALWAYS, CalendarSpec
 from slaledger.core.checks import Checks, duplicate_check_ids
+from slaledger.core.commitment_spec import AnyCommitment, CommitmentSpec, commitment_findings
 from slaledger.core.durations import format_duration, parse_duration
 from slaledger.core.model_base import IDENTIFIER, StrictModel, ZoneName
 from slaledger.core.timebase import to_instant
@@ -219,6 +221,8 @@ class Contract(StrictModel):
     stale_after: Annotated[Duration, Field(gt=0)] | None = None
     """The default of every service's ``stale_after``."""
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
+    commitments: dict[str, CommitmentSpec] = Field(default_factory=dict)
+    """Promises beyond uptime (support response, repair deadlines, per-event, percentile)."""
 
     @field_validator("contract")
     @classmethod
@@ -287,6 +291,35 @@ class Contract(StrictModel):
             if key == ALWAYS:
                 raise ValueError("'always' is built in (open 24/7) and cannot be redefined")
         return value
+
+    @field_validator("commitments")
+    @classmethod
+    def _commitment_names(cls, value: dict[str, AnyCommitment]) -> dict[str, AnyCommitment]:
+        for key in value:
+            if not IDENTIFIER.match(key):
+                raise ValueError(
+                    f"expected commitment names of letters, digits, '.', '_' or '-', got {key!r}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _commitments_fit(self) -> Contract:
+        """Each commitment's calendar exists, its ``bd`` has a meaning there, and no
+        severity is promised twice: every mistake at the field it is about."""
+        findings = commitment_findings(self.commitments, self.calendars)
+        if findings:
+            raise ValidationError.from_exception_data(
+                "Contract",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                        loc=path,
+                        input=None,
+                    )
+                    for path, message in findings
+                ],
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

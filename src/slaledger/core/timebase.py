@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone
 
 US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
@@ -33,6 +34,39 @@ def format_instant(instant: int) -> str:
     if moment.microsecond:
         text += f".{moment.microsecond:06d}".rstrip("0")
     return text + "Z"
+
+
+_ISO_INSTANT = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d\d):(\d\d))$"
+)
+INSTANT_EXAMPLE = "2026-10-01T09:30:00Z"
+
+
+def parse_instant(text: str) -> int:
+    """Microseconds since the epoch of ``YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)``.
+
+    The same strict form :mod:`slaledger.files.iso_instants` reads in bulk, one text at a
+    time: an offset is required, at most six fractional digits, the date and time must exist.
+    ``ValueError`` naming the expected form otherwise.
+    """
+    match = _ISO_INSTANT.match(text)
+    moment = None
+    if match is not None:
+        year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
+        micro = int((match[7] or "").ljust(6, "0"))
+        hours, minutes = (int(match[10]), int(match[11])) if match[9] else (0, 0)
+        offset = timedelta(hours=hours, minutes=minutes) * (-1 if match[9] == "-" else 1)
+        try:
+            if hours > 23 or minutes > 59:
+                raise ValueError("no such offset")
+            moment = datetime(year, month, day, hour, minute, second, micro, timezone(offset))
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise ValueError(
+            f"expected an instant with Z or an offset, like {INSTANT_EXAMPLE}, got {text!r}"
+        )
+    return to_instant(moment)
 
 
 def floor_minute(instant: int) -> int:
