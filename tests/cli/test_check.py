@@ -43,7 +43,8 @@ def test_check_reports_every_mistake_with_exit_2(
     assert run.out == ""
     assert run.err.splitlines() == [
         f"error: {bad}:3: timezon: unknown key 'timezon'; expected one of: contract, name, "
-        "timezone, effective_from, locations, services, credits, stale_after, calendars, commitments",
+        "timezone, effective_from, locations, services, credits, stale_after, calendars, "
+        "commitments",
         f"error: {bad}:5: services.a.target: expected a percentage from 0 to 100, got '101'",
         f"error: {bad}:5: services.a.downtime.rule: expected rule probe-ratio, "
         "continuous-failure or first-fail-to-first-success, got 'nope'",
