@@ -8,6 +8,7 @@ service and location, for per-location results) and minutes count from the earli
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from numpy.typing import NDArray
 
 from slaledger.core.contract import ContinuousFailure
 from slaledger.core.durations import format_duration
+from slaledger.core.intervals import IntervalSet
 from slaledger.core.outcomes import DOWN
 from slaledger.core.report import Episode, EpisodeStatus
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
@@ -32,6 +34,8 @@ class _Buckets:
     base: int
     cut: NDArray[np.bool_]
     in_emergency: NDArray[np.bool_]
+    recorded: NDArray[np.bool_]
+    """Buckets a recorded outage fails (at one location at least)."""
 
     @property
     def rows(self) -> Keys:
@@ -64,15 +68,18 @@ def _row_key(data: RuleInput, row: int) -> ResultKey:
 def _confirmed(data: RuleInput, confirm: int) -> _Buckets | None:
     """Buckets at least ``confirm`` locations fail, and which of them exclusions cut."""
     down = np.flatnonzero(data.outcome == DOWN)
-    if down.size == 0:
-        return None
     n = max(len(data.locations), 1)
+    pairs = data.service[down].astype(np.int64) * n + data.location[down]
     minute = data.timestamp[down] // US_PER_MINUTE
+    recorded = _outage_buckets(data.outages, n)
+    if recorded is not None:
+        pairs = np.concatenate([pairs, recorded[0]])
+        minute = np.concatenate([minute, recorded[1]])
+    if minute.size == 0:
+        return None
     base = int(minute.min())
     # Each failing (service, location, minute) once.
-    failing = np.unique(
-        (data.service[down].astype(np.int64) * n + data.location[down]) << 32 | (minute - base)
-    )
+    failing = np.unique(pairs << 32 | (minute - base))
     pair, f_minute = failing >> 32, failing & _LOW32
     row_minute = (pair if data.per_location else pair // n) << 32 | f_minute
     keys, votes = np.unique(row_minute, return_counts=True)
@@ -96,7 +103,31 @@ def _confirmed(data: RuleInput, confirm: int) -> _Buckets | None:
         ]
         if spans:
             emergencies[row] = spans
-    return _Buckets(keys, base, cut, _in_sets(keys, base, emergencies))
+    recorded_keys = np.empty(0, dtype=np.int64)
+    if recorded is not None:
+        row = recorded[0] if data.per_location else recorded[0] // n
+        recorded_keys = row << 32 | (recorded[1] - base)
+    return _Buckets(
+        keys, base, cut, _in_sets(keys, base, emergencies), np.isin(keys, recorded_keys)
+    )
+
+
+def _outage_buckets(
+    outages: Mapping[tuple[int, int], IntervalSet], n: int
+) -> tuple[Keys, Keys] | None:
+    """(service × n + location, minute) of every minute bucket a recorded outage overlaps:
+    each fails as a failed probe inside it would."""
+    pairs: list[Keys] = []
+    minutes: list[Keys] = []
+    for (service, location), spans in outages.items():
+        first = spans.starts // US_PER_MINUTE
+        last = -((-spans.ends) // US_PER_MINUTE)  # exclusive
+        for lo, hi in zip(first.tolist(), last.tolist(), strict=True):
+            minutes.append(np.arange(lo, hi, dtype=np.int64))
+            pairs.append(np.full(hi - lo, service * n + location, dtype=np.int64))
+    if not minutes:
+        return None
+    return np.concatenate(pairs), np.concatenate(minutes)
 
 
 def _voided_by_location_windows(
@@ -141,6 +172,7 @@ def settle_continuous_failure(
     counted = in_period & ~buckets.cut
     n_in_period = np.add.reduceat(in_period.astype(np.int64), run_first)
     n_counted = np.add.reduceat(counted.astype(np.int64), run_first)
+    n_recorded = np.add.reduceat(buckets.recorded.astype(np.int64), run_first)
     during = np.flatnonzero(counted & buckets.in_emergency)
     # The first counted bucket in emergency maintenance of each run, if any.
     first_during = np.full(run_first.size, -1, dtype=np.int64)
@@ -168,6 +200,7 @@ def settle_continuous_failure(
                 else None
             ),
             confirm=confirm,
+            recorded=bool(n_recorded[index]),
         )
         episodes.setdefault(key, []).append(episode)
     return {
@@ -187,6 +220,7 @@ def _episode(
     counted: int,
     emergency_at: int | None,
     confirm: int,
+    recorded: bool = False,
 ) -> Episode:
     end = start + length * US_PER_MINUTE
     minimum = format_duration(rule.min_duration)
@@ -207,6 +241,8 @@ def _episode(
         if emergency_at is not None:
             status = "emergency-maintenance"
             reason += "; during " + _emergency_reason(data, key, emergency_at)
+    if recorded:
+        reason += "; includes a recorded outage"
     if confirm > 1:
         reason += f"; confirmed by at least {confirm} locations"
     return Episode(start, end, counted, status, reason)

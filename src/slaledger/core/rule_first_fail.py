@@ -3,6 +3,9 @@ successful one, combined across locations, cut by exclusions, rounded up once pe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -116,11 +119,23 @@ def _intervals_in_sorted(
     return result
 
 
+def with_outages(
+    probed: dict[tuple[int, int], IntervalSet], outages: Mapping[tuple[int, int], IntervalSet]
+) -> dict[tuple[int, int], IntervalSet]:
+    """The probes' down intervals per (service, location), each merged (union) with the
+    recorded outages there: the merged intervals are what the rule rounds and combines."""
+    merged = dict(probed)
+    for key, spans in outages.items():
+        merged[key] = merged[key].union(spans) if key in merged else spans
+    return merged
+
+
 def settle_first_fail(
     data: RuleInput, rule: FirstFailToFirstSuccess
 ) -> dict[ResultKey, RuleOutcome]:
     """Counted minutes and episodes per result for ``rule`` over ``data``."""
-    per_location = location_intervals(data)
+    probed = location_intervals(data)
+    per_location = with_outages(probed, data.outages)
     confirm = 1 if data.per_location else rule.confirm
     grouped: dict[ResultKey, tuple[list[IntervalSet], list[IntervalSet]]] = {}
     for (service, location), raw in per_location.items():
@@ -135,6 +150,7 @@ def settle_first_fail(
         raws, effectives = grouped.setdefault(key, ([], []))
         raws.append(raw)
         effectives.append(kept)
+    with_recorded = {service for service, _ in data.outages}
     outcomes: dict[ResultKey, RuleOutcome] = {}
     for key, (raws, effectives) in grouped.items():
         down = at_least(raws, confirm)
@@ -148,12 +164,52 @@ def settle_first_fail(
             .clip(data.period.start, data.period.end)
             .difference(data.excluded_for(*key))
         )
-        outcomes[key] = _episodes(data, key, shown, counted_time, confirm)
+        sources = (
+            _Sources(_union_for(probed, key), _union_for(data.outages, key))
+            if key[0] in with_recorded
+            else None
+        )
+        outcomes[key] = _episodes(data, key, shown, counted_time, confirm, sources)
     return outcomes
 
 
+_PROBED = "from first failed to first successful probe"
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """Where a result's down time came from: the probes, and recorded outages."""
+
+    probes: IntervalSet
+    outages: IntervalSet
+
+    def origin(self, start: int, end: int) -> str:
+        """How an episode ``[start, end)`` was seen, for its reason."""
+        from_probes = bool(self.probes.clip(start, end))
+        if not self.outages.clip(start, end):
+            return _PROBED
+        if not from_probes:
+            return "in a recorded outage"
+        return f"{_PROBED}, merged with a recorded outage"
+
+
+def _union_for(intervals: Mapping[tuple[int, int], IntervalSet], key: ResultKey) -> IntervalSet:
+    """The union over the locations ``key`` stands for (one, or all when ``key[1]`` is None)."""
+    found = [
+        spans
+        for (service, location), spans in intervals.items()
+        if service == key[0] and (key[1] is None or location == key[1])
+    ]
+    return at_least(found, 1) if found else IntervalSet.empty()
+
+
 def _episodes(
-    data: RuleInput, key: ResultKey, shown: IntervalSet, counted_time: IntervalSet, confirm: int
+    data: RuleInput,
+    key: ResultKey,
+    shown: IntervalSet,
+    counted_time: IntervalSet,
+    confirm: int,
+    sources: _Sources | None,
 ) -> RuleOutcome:
     # Every counted piece lies inside exactly one shown episode.
     owner = np.searchsorted(shown.starts, counted_time.starts, side="right") - 1
@@ -178,7 +234,8 @@ def _episodes(
         minutes = -(-kept_us // US_PER_MINUTE)
         total += minutes
         status: EpisodeStatus = "counted" if minutes else "excluded"
-        reason = f"down {_span(end - start)} from first failed to first successful probe"
+        origin = _PROBED if sources is None else sources.origin(start, end)
+        reason = f"down {_span(end - start)} {origin}"
         if minutes:
             reason += f"; {_span(kept_us)} counted, rounded up to {minutes} min"
         else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +38,9 @@ class RuleInput:
     end). Month-to-date figures pass the current instant."""
     weight: NDArray[np.int64] | None = None
     """How many observations each row stands for (minute runs); ``None``: one each."""
+    outages: Mapping[tuple[int, int], IntervalSet] = field(default_factory=dict)
+    """Recorded down time per (service index, location code), merged with the probes'
+    (:mod:`slaledger.core.outages`)."""
 
     @property
     def open_intervals_end(self) -> int:

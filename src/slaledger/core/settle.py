@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -25,7 +25,9 @@ from slaledger.core.figures import (
     minute_availability,
     ratio_availability,
 )
+from slaledger.core.intervals import IntervalSet
 from slaledger.core.observations import Observations
+from slaledger.core.outages import OutageKey, check_outage_services
 from slaledger.core.periods import Period, calendar_month, trailing_days
 from slaledger.core.probe_counts import count_probes
 from slaledger.core.report import Episode, ProbeCounts, Report, Result
@@ -75,16 +77,20 @@ def settle(
     *,
     at: int | None = None,
     known_until: int | None = None,
+    outages: Mapping[OutageKey, IntervalSet] | None = None,
 ) -> Report:
     """Settle every service of ``contract`` for calendar ``month`` (in the contract's zone).
 
     ``events`` must have passed :func:`slaledger.core.windows.check_events`; ``at`` ends
     trailing windows (default: the end of the month). ``known_until`` is when the data ends,
     for figures to date: a first-fail interval still open then counts up to that instant, not
-    to the end of the period.
+    to the end of the period. ``outages`` is recorded down time per (service, location)
+    (:func:`slaledger.core.outages.outage_intervals`), merged with what the probes show.
     """
     classified = classify_observations(observations, outcome_rules(contract))
-    return settle_classified(contract, classified, events, month, at=at, known_until=known_until)
+    return settle_classified(
+        contract, classified, events, month, at=at, known_until=known_until, outages=outages
+    )
 
 
 def outcome_rules(contract: Contract) -> defaultdict[str, tuple[OutcomeRule, ...]]:
@@ -107,6 +113,7 @@ def settle_classified(
     at: int | None = None,
     known_until: int | None = None,
     period: Period | None = None,
+    outages: Mapping[OutageKey, IntervalSet] | None = None,
 ) -> Report:
     """:func:`settle` for observations already classified, or minute runs of them.
 
@@ -116,6 +123,14 @@ def settle_classified(
     month_period = calendar_month(*month, contract.zone) if period is None else period
     month_period = in_force(contract, month_period)
     windows = resolve_windows(contract, events)
+    outages = {key: spans for key, spans in (outages or {}).items() if spans}
+    if outages:
+        check_outage_services(contract, outages)
+        unseen = [name for _, name in outages if name not in classified.locations]
+        if unseen:  # down time where no probe reported: those locations get codes too
+            classified = replace(
+                classified, locations=(*classified.locations, *dict.fromkeys(unseen))
+            )
     groups: dict[tuple[object, bool, Period], list[str]] = {}
     # Only runs of several observations can be split by an edge: usually few or none.
     several = None if classified.last is None else classified.last > classified.timestamp
@@ -130,7 +145,9 @@ def settle_classified(
 
     settled: dict[str, list[Result]] = {}
     for (_rule, per_location, own), service_ids in groups.items():
-        data = _group_input(classified, service_ids, windows, own, per_location=per_location)
+        data = _group_input(
+            classified, service_ids, windows, own, per_location=per_location, outages=outages
+        )
         if known_until is not None:
             data = replace(data, known_until=known_until)
         group_results = _settle_group(contract, service_ids, data)
@@ -164,8 +181,16 @@ def _group_input(
     period: Period,
     *,
     per_location: bool,
+    outages: Mapping[OutageKey, IntervalSet],
 ) -> RuleInput:
     """The rows of ``service_ids`` with service codes renumbered to the group's order."""
+    location_codes = {name: code for code, name in enumerate(data.locations)}
+    group_outages = {
+        (index, location_codes[location]): outages[(service_id, location)]
+        for index, service_id in enumerate(service_ids)
+        for (outage_service, location) in outages
+        if outage_service == service_id
+    }
     local = np.full(max(len(data.services), 1), -1, dtype=np.int32)
     for index, service_id in enumerate(service_ids):
         if service_id in data.services:
@@ -190,6 +215,7 @@ def _group_input(
         period=period,
         per_location=per_location,
         weight=data.weight,
+        outages=group_outages,
     )
 
 
