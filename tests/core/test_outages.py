@@ -24,7 +24,8 @@ from builders import (
 
 from slaledger.core.contract import Contract
 from slaledger.core.intervals import IntervalSet
-from slaledger.core.outages import Outage, OutageError, outage_intervals
+from slaledger.core.outages import Outage, OutageError, from_records, outage_intervals
+from slaledger.core.records import Outage as OutageRecord
 from slaledger.core.report import Report
 from slaledger.core.settle import settle
 from slaledger.core.windows import check_events
@@ -259,3 +260,58 @@ def test_unknown_service_and_location_are_each_located(hosting: Contract) -> Non
         "faults.jsonl:3: location: expected a location of service power (fra, ams, lon), got 'par'",
         "faults.jsonl:4: end: expected an end after the start",
     ]
+
+
+def test_outage_records_become_located_outages(hosting: Contract) -> None:
+    records = [
+        OutageRecord.model_validate(
+            {
+                "kind": "outage",
+                "service": "power",
+                "location": "fra",
+                "start": "2026-10-07T10:00:00Z",
+                "end": "2026-10-07T10:20:00Z",
+                "note": "UPS transfer fault",
+            }
+        ),
+        OutageRecord.model_validate(
+            {
+                "kind": "outage",
+                "service": "network",
+                "start": "2026-10-08T10:00:00Z",
+                "end": "2026-10-08T10:01:00Z",
+            }
+        ),
+    ]
+    outages = from_records(records, "faults.jsonl", [4, 9])
+    assert outages[0] == Outage(
+        "power",
+        "fra",
+        instant("2026-10-07T10:00:00Z"),
+        instant("2026-10-07T10:20:00Z"),
+        "UPS transfer fault",
+        "faults.jsonl",
+        4,
+    )
+    # Without a location, an outage is down time at every location of the service.
+    spans = outage_intervals(hosting, outages)
+    assert sorted(spans) == [
+        ("network", "ams"),
+        ("network", "fra"),
+        ("network", "lon"),
+        ("power", "fra"),
+    ]
+    assert spans[("network", "lon")] == IntervalSet.of(
+        [(instant("2026-10-08T10:00:00Z"), instant("2026-10-08T10:01:00Z"))]
+    )
+
+
+def test_outage_without_location_needs_declared_locations() -> None:
+    contract = one_service_contract({"rule": FF})
+    fault = Outage("api", None, 0, 60_000_000, None, "faults.jsonl", 2)
+    with pytest.raises(OutageError) as raised:
+        outage_intervals(contract, [fault])
+    assert str(raised.value) == (
+        "faults.jsonl:2: location: expected the location of the outage: contract test "
+        "declares no locations for an outage without one to apply to"
+    )

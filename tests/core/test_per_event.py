@@ -9,6 +9,7 @@ from builders import instant
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slaledger.core.commitment_spec import PerEvent
 from slaledger.core.per_event import (
     MET,
     MISSED,
@@ -20,7 +21,10 @@ from slaledger.core.per_event import (
     event_statuses,
     in_period,
     month_met,
+    settle_per_event,
 )
+from slaledger.core.periods import Period
+from slaledger.core.records import Ddos
 from slaledger.core.timebase import US_PER_SECOND
 
 S = US_PER_SECOND
@@ -103,3 +107,74 @@ def test_statuses_equal_the_plain_rule(
         else:
             expected.append(MET if e < below else MISSED)
     assert got.tolist() == expected
+
+
+# ---- the commitment's result ---------------------------------------------------------------
+
+
+def ddos(ident: str, detected: str, mitigated: str, peak: str) -> Ddos:
+    return Ddos.model_validate(
+        {
+            "kind": "ddos",
+            "id": ident,
+            "location": "fra",
+            "detected": detected,
+            "mitigated": mitigated,
+            "peak_gbps": peak,
+        }
+    )
+
+
+def test_settled_month_lists_every_event_of_the_month_in_order() -> None:
+    spec = PerEvent.model_validate(
+        {"kind": "per-event", "records": "ddos", "below": "2s", "covers": {"min_peak_gbps": "1"}}
+    )
+    events = [
+        ddos("D-2", "2026-10-09T03:00:00Z", "2026-10-09T03:00:02Z", "3.2"),  # exactly 2 s
+        ddos("D-1", "2026-10-02T12:00:00Z", "2026-10-02T12:00:01.999999Z", "40"),
+        ddos("D-3", "2026-10-20T08:00:00Z", "2026-10-20T08:00:09Z", "0.4"),
+        ddos("D-0", "2026-09-30T23:59:59Z", "2026-10-01T00:00:05Z", "9"),  # September's
+    ]
+    october = Period(instant("2026-10-01T00:00:00Z"), instant("2026-11-01T00:00:00Z"))
+    result = settle_per_event("ddos-mitigation", spec, events, october, october.end)
+    assert result.as_dict() == {
+        "commitment": "ddos-mitigation",
+        "kind": "per-event",
+        "met": False,
+        "counts": {"met": 1, "missed": 1, "pending": 0, "not-covered": 1},
+        "items": [
+            {
+                "id": "D-1",
+                "start": "2026-10-02T12:00:00Z",
+                "due": "2026-10-02T12:00:02Z",
+                "end": "2026-10-02T12:00:01.999999Z",
+                "elapsed_seconds": "1.999999",
+                "status": "met",
+                "late_hours": None,
+            },
+            {
+                "id": "D-2",
+                "start": "2026-10-09T03:00:00Z",
+                "due": "2026-10-09T03:00:02Z",
+                "end": "2026-10-09T03:00:02Z",
+                "elapsed_seconds": "2",
+                "status": "missed",
+                "late_hours": None,
+            },
+            {
+                "id": "D-3",
+                "start": "2026-10-20T08:00:00Z",
+                "due": "2026-10-20T08:00:02Z",
+                "end": "2026-10-20T08:00:09Z",
+                "elapsed_seconds": "9",
+                "status": "not-covered",
+                "late_hours": None,
+            },
+        ],
+    }
+    empty = settle_per_event("ddos-mitigation", spec, [], october, october.end)
+    assert (empty.met, empty.counts, empty.items) == (
+        None,
+        {"met": 0, "missed": 0, "pending": 0, "not-covered": 0},
+        (),
+    )

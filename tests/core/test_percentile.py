@@ -12,17 +12,22 @@ from builders import instant
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slaledger.core.commitment_spec import Percentile as PercentileSpec
 from slaledger.core.percentile import (
     NOT_READY,
     Provisioning,
     Statistic,
     WindowValue,
+    daily_series,
     day_ends,
     evaluate,
     exact_seconds_text,
     last_day_ends,
+    provisioning_arrays,
     ranks,
+    settle_percentile,
 )
+from slaledger.core.records import Provisioning as Record
 from slaledger.core.timebase import US_PER_DAY, US_PER_SECOND, format_instant
 
 S = US_PER_SECOND
@@ -241,3 +246,87 @@ def test_evaluate_equals_the_plain_rule(
     instants = [base + m * MINUTE for m in offsets]
     got = [(v.count, v.value_us, v.infinite) for v in evaluate(data, statistic, window, instants)]
     assert got == [oracle(spelled, statistic, window, at) for at in instants]
+
+
+# ---- the commitment's result ---------------------------------------------------------------
+
+
+def provisioning(ident: str, requested: str, ready: str | None, failed: bool = False) -> Record:
+    data: dict[str, object] = {
+        "kind": "provisioning",
+        "id": ident,
+        "location": "fra",
+        "requested": requested,
+        "failed": failed,
+    }
+    if ready is not None:
+        data["ready"] = ready
+    return Record.model_validate(data)
+
+
+MEDIAN_90S = PercentileSpec.model_validate(
+    {
+        "kind": "percentile",
+        "records": "provisioning",
+        "statistic": "median",
+        "below": "90s",
+        "window": "30d",
+    }
+)
+
+
+def test_settled_month_has_one_value_per_local_day_ended_by_the_evaluation_instant() -> None:
+    records = provisioning_arrays(
+        [
+            provisioning("vps-1", "2026-10-01T10:00:00Z", "2026-10-01T10:01:00Z"),  # 60 s
+            provisioning("vps-2", "2026-10-01T11:00:00Z", "2026-10-01T11:01:27Z"),  # 87 s
+            provisioning("vps-3", "2026-10-02T09:00:00Z", "2026-10-02T09:03:00Z"),  # 180 s
+            provisioning("vps-4", "2026-10-02T10:00:00Z", None, failed=True),  # +inf
+            provisioning("vps-5", "2026-10-02T23:59:00Z", None),  # 60 s at 00:00, then more
+        ]
+    )
+    at = instant("2026-10-04T12:00:00Z")
+    result = settle_percentile("vps-provisioning", MEDIAN_90S, records, (2026, 10), UTC, at)
+    assert result.as_dict() == {
+        "commitment": "vps-provisioning",
+        "kind": "percentile",
+        "met": False,
+        "days": [
+            # 60, 87 → 73.5
+            {"at": "2026-10-02T00:00:00Z", "count": 2, "value_seconds": "73.5", "met": True},
+            # 60, 60, 87, 180, inf → 87
+            {"at": "2026-10-03T00:00:00Z", "count": 5, "value_seconds": "87", "met": True},
+            # vps-5 never ready: 86 460 s at 10-04 00:00; 60, 87, 180, 86460, inf → 180
+            {"at": "2026-10-04T00:00:00Z", "count": 5, "value_seconds": "180", "met": False},
+        ],
+    }
+    before = settle_percentile(
+        "vps-provisioning", MEDIAN_90S, records, (2026, 10), UTC, instant("2026-10-01T23:00:00Z")
+    )
+    assert (before.met, before.days) == (None, ())
+
+
+def test_an_empty_month_is_not_judged() -> None:
+    records = provisioning_arrays([])
+    result = settle_percentile(
+        "vps-provisioning", MEDIAN_90S, records, (2026, 11), UTC, instant("2026-12-01T00:00:00Z")
+    )
+    assert result.met is None
+    assert len(result.days) == 30
+    assert result.days[0].as_dict() == {
+        "at": "2026-11-02T00:00:00Z",
+        "count": 0,
+        "value_seconds": None,
+        "met": None,
+    }
+
+
+def test_daily_series_of_ninety_days() -> None:
+    records = provisioning_arrays(
+        [provisioning("vps-1", "2026-10-01T10:00:00Z", "2026-10-01T10:01:00Z")]
+    )
+    series = daily_series(records, MEDIAN_90S, UTC, instant("2026-10-15T10:00:00Z"))
+    assert len(series) == 90
+    # The last 15 ends are 10-01 00:00 (nothing requested yet) to 10-15 00:00.
+    assert [day.as_dict()["value_seconds"] for day in series[-15:]] == [None] + ["60"] * 14
+    assert series[-15].as_dict()["count"] == 0

@@ -17,11 +17,12 @@ an error, as is a service the contract lacks or a location the service is not pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from slaledger.core.contract import Contract, ProbeRatio
 from slaledger.core.intervals import IntervalSet
+from slaledger.core.records import Outage as OutageRecord
 from slaledger.errors import Problem, UserError
 
 OutageKey = tuple[str, str]
@@ -33,7 +34,8 @@ class Outage:
     """One outage record, with where it was read (for errors)."""
 
     service: str
-    location: str
+    location: str | None
+    """``None``: at every location of the service (the contract must declare them)."""
     start: int
     end: int
     note: str | None = None
@@ -66,7 +68,13 @@ def outage_problem(contract: Contract, outage: Outage) -> Problem | None:
             "services",
         )
     allowed = contract.locations_of(outage.service)
-    if allowed is not None and outage.location not in allowed:
+    if outage.location is None and allowed is None:
+        return problem(
+            "location",
+            f"expected the location of the outage: contract {contract.contract} declares no "
+            "locations for an outage without one to apply to",
+        )
+    if allowed is not None and outage.location is not None and outage.location not in allowed:
         return problem(
             "location",
             f"expected a location of service {outage.service} ({', '.join(allowed)}), "
@@ -89,10 +97,28 @@ def outage_intervals(contract: Contract, outages: Iterable[Outage]) -> dict[Outa
         if problem is not None:
             problems.append(problem)
             continue
-        pairs.setdefault((outage.service, outage.location), []).append((outage.start, outage.end))
+        where = (
+            (outage.location,)
+            if outage.location is not None
+            else contract.locations_of(outage.service)
+        )
+        for location in where or ():
+            pairs.setdefault((outage.service, location), []).append((outage.start, outage.end))
     if problems:
         raise OutageError(problems)
     return {key: IntervalSet.of(spans) for key, spans in pairs.items()}
+
+
+def from_records(
+    records: Iterable[OutageRecord], source: str | None = None, lines: Sequence[int] | None = None
+) -> list[Outage]:
+    """Core outages of ``outage`` records; ``lines`` (one per record) locate their errors."""
+    found = list(records)
+    where = list(lines) if lines is not None else [None] * len(found)
+    return [
+        Outage(r.service, r.location, r.start, r.end, r.note or None, source, line)
+        for r, line in zip(found, where, strict=True)
+    ]
 
 
 def check_outage_services(contract: Contract, outages: Mapping[OutageKey, IntervalSet]) -> None:

@@ -13,17 +13,22 @@ Statuses are computed over numpy arrays at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from slaledger.core.commitment_results import CommitmentResult, ItemResult, Status, seconds
+from slaledger.core.commitment_spec import PerEvent
+from slaledger.core.periods import Period
+from slaledger.core.records import Ddos
+
 NOT_MITIGATED = np.iinfo(np.int64).max
 """``mitigated`` of an event not (yet) mitigated."""
 
 MET, MISSED, PENDING, NOT_COVERED = 0, 1, 2, 3
-STATUS_NAMES = ("met", "missed", "pending", "not-covered")
+STATUS_NAMES: tuple[Status, ...] = ("met", "missed", "pending", "not-covered")
 """Status codes of :func:`event_statuses`, indexed by code."""
 
 
@@ -77,3 +82,41 @@ def month_met(statuses: NDArray[np.int8]) -> bool | None:
     if not ((statuses == MET) | (statuses == MISSED)).any():
         return None
     return not (statuses == MISSED).any()
+
+
+def settle_per_event(
+    name: str, spec: PerEvent, events: Sequence[Ddos], period: Period, at: int
+) -> CommitmentResult:
+    """The commitment ``name`` over the events detected in ``period``, as of ``at``.
+
+    Every event of the month is listed, in order of detection (not-covered ones too);
+    ``due`` is ``detected + below``, which the mitigation must come strictly before.
+    """
+    n = len(events)
+    detected = np.fromiter((event.detected for event in events), dtype=np.int64, count=n)
+    keep = np.flatnonzero(in_period(detected, period.start, period.end))
+    keep = keep[np.argsort(detected[keep], kind="stable")]
+    chosen = [events[i] for i in keep.tolist()]
+    detected = detected[keep]
+    mitigated = np.fromiter((event.mitigated for event in chosen), dtype=np.int64, count=keep.size)
+    cover = covered((event.peak_gbps for event in chosen), spec.covers.min_peak_gbps)
+    codes = event_statuses(detected, mitigated, cover, spec.below, at)
+    items = tuple(
+        ItemResult(
+            id=event.id,
+            start=event.detected,
+            due=event.detected + spec.below,
+            end=event.mitigated,
+            elapsed_seconds=seconds(event.mitigated - event.detected),
+            status=STATUS_NAMES[code],
+            customer=event.customer,
+        )
+        for event, code in zip(chosen, codes.tolist(), strict=True)
+    )
+    return CommitmentResult(
+        commitment=name,
+        kind="per-event",
+        met=month_met(codes),
+        counts=counts(codes),
+        items=items,
+    )

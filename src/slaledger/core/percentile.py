@@ -30,6 +30,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from slaledger.core.commitment_results import INFINITE, CommitmentResult, DayResult
+from slaledger.core.commitment_spec import Percentile as PercentileSpec
+from slaledger.core.records import Provisioning as ProvisioningRecord
 from slaledger.core.timebase import US_PER_SECOND, from_instant, to_instant
 
 NOT_READY = np.iinfo(np.int64).max
@@ -170,3 +173,75 @@ def last_day_ends(at: int, days: int, zone: ZoneInfo) -> list[int]:
 
 def _midnight(day: date, zone: ZoneInfo) -> int:
     return to_instant(datetime(day.year, day.month, day.day, tzinfo=zone))
+
+
+SERIES_DAYS = 90
+"""Days of the published series (the status page's chart)."""
+
+
+def provisioning_arrays(records: Sequence[ProvisioningRecord]) -> Provisioning:
+    """The records' instants as arrays, sorted by ``requested``."""
+    n = len(records)
+    requested = np.fromiter((r.requested for r in records), dtype=np.int64, count=n)
+    ready = np.fromiter(
+        (NOT_READY if r.ready is None else r.ready for r in records), dtype=np.int64, count=n
+    )
+    failed = np.fromiter((r.failed for r in records), dtype=bool, count=n)
+    return Provisioning.from_arrays(requested, ready, failed)
+
+
+def statistic_of(spec: PercentileSpec) -> Statistic:
+    return "median" if spec.statistic.percentile is None else spec.statistic.percentile
+
+
+def day_results(
+    records: Provisioning, spec: PercentileSpec, instants: Sequence[int]
+) -> tuple[DayResult, ...]:
+    """The commitment as evaluated at each of ``instants``."""
+    return tuple(
+        DayResult(
+            at=value.at,
+            count=value.count,
+            value_seconds=(
+                INFINITE
+                if value.infinite
+                else None
+                if value.value_us is None
+                else Decimal(exact_seconds_text(value.value_us))
+            ),
+            met=value.met(spec.below),
+        )
+        for value in evaluate(records, statistic_of(spec), spec.window, instants)
+    )
+
+
+def settle_percentile(
+    name: str,
+    spec: PercentileSpec,
+    records: Provisioning,
+    month: tuple[int, int],
+    zone: ZoneInfo,
+    at: int,
+) -> CommitmentResult:
+    """The commitment ``name`` for ``month``: one value at the end of each local day that
+    has ended by ``at``; met iff every judged day is met (``None`` when none was judged)."""
+    ends = [end for end in day_ends(*month, zone) if end <= at]
+    days = day_results(records, spec, ends)
+    judged = [day.met for day in days if day.met is not None]
+    return CommitmentResult(
+        commitment=name,
+        kind="percentile",
+        met=all(judged) if judged else None,
+        days=days,
+    )
+
+
+def daily_series(
+    records: Provisioning,
+    spec: PercentileSpec,
+    zone: ZoneInfo,
+    at: int,
+    days: int = SERIES_DAYS,
+) -> tuple[DayResult, ...]:
+    """The value at the end of each of the last ``days`` local days ended by ``at``."""
+    return day_results(records, spec, last_day_ends(at, days, zone))
