@@ -21,12 +21,13 @@ from slaledger.core.percentile import (
     daily_series,
     day_ends,
     evaluate,
+    evaluate_percentile,
     exact_seconds_text,
     last_day_ends,
     provisioning_arrays,
     ranks,
-    settle_percentile,
 )
+from slaledger.core.periods import Period, calendar_month
 from slaledger.core.records import Provisioning as Record
 from slaledger.core.timebase import US_PER_DAY, US_PER_SECOND, format_instant
 
@@ -150,7 +151,7 @@ def test_exact_seconds_text() -> None:
 
 
 def test_day_ends_of_october_in_berlin_cross_the_dst_change() -> None:
-    ends = day_ends(2026, 10, BERLIN)
+    ends = day_ends(calendar_month(2026, 10, BERLIN), BERLIN)
     assert len(ends) == 31
     assert format_instant(ends[0]) == "2026-10-01T22:00:00Z"  # 00:00 CEST on 10-02
     assert format_instant(ends[23]) == "2026-10-24T22:00:00Z"  # 00:00 CEST on 10-25
@@ -160,8 +161,14 @@ def test_day_ends_of_october_in_berlin_cross_the_dst_change() -> None:
 
 
 def test_day_ends_of_december_roll_into_january() -> None:
-    ends = day_ends(2026, 12, UTC)
+    ends = day_ends(calendar_month(2026, 12, UTC), UTC)
     assert format_instant(ends[-1]) == "2027-01-01T00:00:00Z"
+
+
+def test_day_ends_of_a_month_in_force_from_mid_month() -> None:
+    period = Period(instant("2026-10-15T12:00:00Z"), instant("2026-11-01T00:00:00Z"))
+    ends = day_ends(period, UTC)
+    assert (format_instant(ends[0]), len(ends)) == ("2026-10-16T00:00:00Z", 17)
 
 
 def test_last_day_ends() -> None:
@@ -264,6 +271,7 @@ def provisioning(ident: str, requested: str, ready: str | None, failed: bool = F
     return Record.model_validate(data)
 
 
+OCTOBER = calendar_month(2026, 10, UTC)
 MEDIAN_90S = PercentileSpec.model_validate(
     {
         "kind": "percentile",
@@ -286,7 +294,7 @@ def test_settled_month_has_one_value_per_local_day_ended_by_the_evaluation_insta
         ]
     )
     at = instant("2026-10-04T12:00:00Z")
-    result = settle_percentile("vps-provisioning", MEDIAN_90S, records, (2026, 10), UTC, at)
+    result = evaluate_percentile("vps-provisioning", MEDIAN_90S, records, OCTOBER, UTC, at)
     assert result.as_dict() == {
         "commitment": "vps-provisioning",
         "kind": "percentile",
@@ -300,16 +308,21 @@ def test_settled_month_has_one_value_per_local_day_ended_by_the_evaluation_insta
             {"at": "2026-10-04T00:00:00Z", "count": 5, "value_seconds": "180", "met": False},
         ],
     }
-    before = settle_percentile(
-        "vps-provisioning", MEDIAN_90S, records, (2026, 10), UTC, instant("2026-10-01T23:00:00Z")
+    before = evaluate_percentile(
+        "vps-provisioning", MEDIAN_90S, records, OCTOBER, UTC, instant("2026-10-01T23:00:00Z")
     )
     assert (before.met, before.days) == (None, ())
 
 
 def test_an_empty_month_is_not_judged() -> None:
     records = provisioning_arrays([])
-    result = settle_percentile(
-        "vps-provisioning", MEDIAN_90S, records, (2026, 11), UTC, instant("2026-12-01T00:00:00Z")
+    result = evaluate_percentile(
+        "vps-provisioning",
+        MEDIAN_90S,
+        records,
+        calendar_month(2026, 11, UTC),
+        UTC,
+        instant("2026-12-01T00:00:00Z"),
     )
     assert result.met is None
     assert len(result.days) == 30

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 from slaledger.core.business_calendar import BusinessCalendar
 from slaledger.core.commitment_results import CommitmentResult
-from slaledger.core.commitment_spec import Deadline, FirstResponse
+from slaledger.core.commitment_spec import Deadline, FirstResponse, Percentile, PerEvent
 from slaledger.core.contract import Contract
 from slaledger.core.deadline import evaluate_deadline
 from slaledger.core.first_response import evaluate_first_response
+from slaledger.core.per_event import evaluate_per_event
+from slaledger.core.percentile import evaluate_percentile, provisioning_arrays
 from slaledger.core.periods import Period
 from slaledger.core.record_columns import (
     SwapColumns,
@@ -86,4 +88,9 @@ def settle_commitments(
         elif isinstance(spec, Deadline):
             calendar = calendars[spec.calendar]
             results.append(evaluate_deadline(name, spec, calendar, records.swaps, period, at))
+        elif isinstance(spec, PerEvent):
+            results.append(evaluate_per_event(name, spec, records.ddos, period, at))
+        elif isinstance(spec, Percentile):
+            provisioning = provisioning_arrays(records.provisioning)
+            results.append(evaluate_percentile(name, spec, provisioning, period, contract.zone, at))
     return tuple(results)

@@ -84,13 +84,14 @@ def month_met(statuses: NDArray[np.int8]) -> bool | None:
     return not (statuses == MISSED).any()
 
 
-def settle_per_event(
+def evaluate_per_event(
     name: str, spec: PerEvent, events: Sequence[Ddos], period: Period, at: int
 ) -> CommitmentResult:
     """The commitment ``name`` over the events detected in ``period``, as of ``at``.
 
-    Every event of the month is listed, in order of detection (not-covered ones too);
-    ``due`` is ``detected + below``, which the mitigation must come strictly before.
+    Every event not met is listed (missed, pending, not-covered), in order of detection;
+    met ones are counted. ``due`` is ``detected + below``, which the mitigation must come
+    strictly before.
     """
     n = len(events)
     detected = np.fromiter((event.detected for event in events), dtype=np.int64, count=n)
@@ -101,6 +102,7 @@ def settle_per_event(
     mitigated = np.fromiter((event.mitigated for event in chosen), dtype=np.int64, count=keep.size)
     cover = covered((event.peak_gbps for event in chosen), spec.covers.min_peak_gbps)
     codes = event_statuses(detected, mitigated, cover, spec.below, at)
+    listed = np.flatnonzero(codes != MET).tolist()
     items = tuple(
         ItemResult(
             id=event.id,
@@ -111,7 +113,7 @@ def settle_per_event(
             status=STATUS_NAMES[code],
             customer=event.customer,
         )
-        for event, code in zip(chosen, codes.tolist(), strict=True)
+        for event, code in ((chosen[i], int(codes[i])) for i in listed)
     )
     return CommitmentResult(
         commitment=name,

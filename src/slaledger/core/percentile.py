@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from slaledger.core.commitment_results import INFINITE, CommitmentResult, DayResult
 from slaledger.core.commitment_spec import Percentile as PercentileSpec
+from slaledger.core.periods import Period
 from slaledger.core.records import Provisioning as ProvisioningRecord
 from slaledger.core.timebase import US_PER_SECOND, from_instant, to_instant
 
@@ -156,12 +157,16 @@ def evaluate(
     return values
 
 
-def day_ends(year: int, month: int, zone: ZoneInfo) -> list[int]:
-    """The end of each local day of a month: 00:00 of the next local date (DST-correct)."""
-    first = date(year, month, 1)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    days = (following - first).days
-    return [_midnight(first + timedelta(days=d + 1), zone) for d in range(days)]
+def day_ends(period: Period, zone: ZoneInfo) -> list[int]:
+    """The end of each local day of ``period`` (a month): every local midnight ``T`` with
+    ``start < T ≤ end``, DST-correct (00:00 of the next local date)."""
+    day = from_instant(period.start).astimezone(zone).date() + timedelta(days=1)
+    ends: list[int] = []
+    while (end := _midnight(day, zone)) <= period.end:
+        if end > period.start:
+            ends.append(end)
+        day += timedelta(days=1)
+    return ends
 
 
 def last_day_ends(at: int, days: int, zone: ZoneInfo) -> list[int]:
@@ -215,17 +220,17 @@ def day_results(
     )
 
 
-def settle_percentile(
+def evaluate_percentile(
     name: str,
     spec: PercentileSpec,
     records: Provisioning,
-    month: tuple[int, int],
+    period: Period,
     zone: ZoneInfo,
     at: int,
 ) -> CommitmentResult:
-    """The commitment ``name`` for ``month``: one value at the end of each local day that
-    has ended by ``at``; met iff every judged day is met (``None`` when none was judged)."""
-    ends = [end for end in day_ends(*month, zone) if end <= at]
+    """The commitment ``name`` for ``period`` (a month): one value at the end of each local
+    day that has ended by ``at``; met iff every judged day is met (``None``: none judged)."""
+    ends = [end for end in day_ends(period, zone) if end <= at]
     days = day_results(records, spec, ends)
     judged = [day.met for day in days if day.met is not None]
     return CommitmentResult(
