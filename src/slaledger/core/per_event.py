@@ -95,12 +95,15 @@ def evaluate_per_event(
     """
     n = len(events)
     detected = np.fromiter((event.detected for event in events), dtype=np.int64, count=n)
-    keep = np.flatnonzero(in_period(detected, period.start, period.end))
-    keep = keep[np.argsort(detected[keep], kind="stable")]
-    chosen = [events[i] for i in keep.tolist()]
-    detected = detected[keep]
-    mitigated = np.fromiter((event.mitigated for event in chosen), dtype=np.int64, count=keep.size)
-    cover = covered((event.peak_gbps for event in chosen), spec.covers.min_peak_gbps)
+    # Columns are read in the records' own order (reading objects in a shuffled order costs
+    # ten times as much in cache misses), then sorted by detection.
+    inside = np.flatnonzero(in_period(detected, period.start, period.end)).tolist()
+    chosen = [events[i] for i in inside] if len(inside) < n else list(events)
+    mitigated = np.fromiter((e.mitigated for e in chosen), dtype=np.int64, count=len(chosen))
+    cover = covered((e.peak_gbps for e in chosen), spec.covers.min_peak_gbps)
+    detected = detected[inside]
+    order = np.argsort(detected, kind="stable")
+    detected, mitigated, cover = detected[order], mitigated[order], cover[order]
     codes = event_statuses(detected, mitigated, cover, spec.below, at)
     listed = np.flatnonzero(codes != MET).tolist()
     items = tuple(
@@ -113,7 +116,7 @@ def evaluate_per_event(
             status=STATUS_NAMES[code],
             customer=event.customer,
         )
-        for event, code in ((chosen[i], int(codes[i])) for i in listed)
+        for event, code in ((chosen[int(order[i])], int(codes[i])) for i in listed)
     )
     return CommitmentResult(
         commitment=name,

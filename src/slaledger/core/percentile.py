@@ -110,8 +110,10 @@ class Provisioning:
         bad = np.asarray(failed, dtype=bool)
         ok = ~bad
         req_ok, rdy_ok = req[ok], rdy[ok]
-        order = np.argsort(req_ok)
-        return cls(req_ok[order], rdy_ok[order], np.sort(req[bad]))
+        if req_ok.size > 1 and (req_ok[1:] < req_ok[:-1]).any():  # a store's are in order
+            order = np.argsort(req_ok)
+            req_ok, rdy_ok = req_ok[order], rdy_ok[order]
+        return cls(req_ok, rdy_ok, np.sort(req[bad]))
 
     def __len__(self) -> int:
         return int(self.requested.size + self.failed_requested.size)
