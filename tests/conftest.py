@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACTS = REPO / "examples" / "contracts"
@@ -54,16 +55,31 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # Stores: every store test runs against a real SQLite file and a real PostgreSQL schema.
-# PostgreSQL is found at SLALEDGER_TEST_PG (default 127.0.0.1:5432, database test). On a laptop
-# without it those tests are skipped with a message; under CI (CI=true) they fail.
+# PostgreSQL is found at the SQLAlchemy URL in SLALEDGER_TEST_PG (default
+# postgresql+psycopg://postgres@127.0.0.1:5432/test). Without it those tests are skipped with
+# a message naming the URL; under CI (CI=true) they fail.
 
-PG_DSN = os.environ.get("SLALEDGER_TEST_PG", "host=127.0.0.1 port=5432 dbname=test user=postgres")
-PG_URL_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = os.environ.get("SLALEDGER_TEST_PG") or "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pg_conninfo(url: str) -> str:
+    """The libpq form of a SQLAlchemy PostgreSQL URL (the driver name left out)."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pg_url_with_schema(url: str, schema: str) -> str:
+    """``url`` with every connection's search_path set to ``schema``."""
+    return (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
 
 
 def _pg_available() -> str | None:
     try:
-        with psycopg.connect(PG_DSN, connect_timeout=3):
+        with psycopg.connect(pg_conninfo(PG_URL), connect_timeout=3):
             return None
     except psycopg.Error as error:
         return str(error).strip().splitlines()[0]
@@ -75,16 +91,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
     problem = _pg_available()
+    shown = make_url(PG_URL).render_as_string(hide_password=True)
     if problem is not None:
-        message = f"PostgreSQL not reachable at {PG_DSN!r}: {problem}"
+        message = f"PostgreSQL not reachable at {shown} (SLALEDGER_TEST_PG): {problem}"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI needs it: .ci/run starts the machine's cluster)")
         pytest.skip(message)
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as connection:
+    with psycopg.connect(pg_conninfo(PG_URL), autocommit=True) as connection:
         connection.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield f"{PG_URL_BASE}?options=-csearch_path%3D{schema}"
+        yield pg_url_with_schema(PG_URL, schema)
     finally:
-        with psycopg.connect(PG_DSN, autocommit=True) as connection:
+        with psycopg.connect(pg_conninfo(PG_URL), autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")

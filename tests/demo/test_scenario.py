@@ -34,13 +34,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from numpy.typing import NDArray
 from ruamel.yaml import YAML
 
+from slaledger.cli.main import cli
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.figures import decimal_text
 from slaledger.core.observations import ERROR_CODES, Observations
+from slaledger.core.settle import settle
 from slaledger.core.timebase import to_instant
 from slaledger.demo import DemoData, demo_month, events_yaml
 
@@ -376,7 +379,6 @@ def _as_expected(result: dict[str, object]) -> Expected:
 
 @pytest.mark.parametrize("name", ["heft-io", "itstabyl", "hosting-pop"])
 def test_settles_to_hand_worked_figures(name: str) -> None:
-    settle = pytest.importorskip("slaledger.core.settle").settle
     data = month(name)
     report = settle(load(name), data.observations, data.events, (2026, 10))
     found = {(r.service, r.location): _as_expected(r.as_dict()) for r in report.results}
@@ -384,19 +386,6 @@ def test_settles_to_hand_worked_figures(name: str) -> None:
 
 
 def test_demo_command_writes_and_settles(tmp_path: Path) -> None:
-    for module in (
-        "slaledger.core.settle",
-        "slaledger.files.contract_file",
-        "slaledger.files.events_file",
-        "slaledger.files.csv_observations",
-        "slaledger.files.atomic",
-        "slaledger.files.report_render",
-    ):
-        pytest.importorskip(module)
-    from click.testing import CliRunner
-
-    from slaledger.cli.main import cli
-
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--month", "2026-10"])
     assert result.exit_code == 0, result.output
@@ -414,12 +403,6 @@ def test_demo_command_writes_and_settles(tmp_path: Path) -> None:
 
 
 def test_demo_command_rejects_bad_month(tmp_path: Path) -> None:
-    pytest.importorskip("slaledger.cli.report")
-    pytest.importorskip("slaledger.cli.check")
-    from click.testing import CliRunner
-
-    from slaledger.cli.main import cli
-
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path), "--month", "2026-13"])
     assert result.exit_code == 2
     assert "YYYY-MM" in result.output
