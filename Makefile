@@ -43,13 +43,14 @@ unit: $(STAMP) test-services test-clients
 
 test: lint typecheck unit
 
-# Engine, loading and store benchmarks; bench/probes.py and bench/status_page.py also need
-# Debian's prometheus-blackbox-exporter and wrk (see bench/README.md).
+# Engine, loading, store and scheduler benchmarks; bench/probes.py and bench/status_page.py
+# also need Debian's prometheus-blackbox-exporter and wrk (see bench/README.md).
 bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/store.py
 	$(BIN)/python bench/business_calendar.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) demo-output .mypy_cache .ruff_cache .pytest_cache

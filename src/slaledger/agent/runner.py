@@ -166,6 +166,8 @@ def status_line(previous: AgentStats, current: AgentStats) -> str:
     """What happened between two snapshots, and where things stand."""
     probes = current.probes.completed - previous.probes.completed
     failed = current.probes.failed - previous.probes.failed
+    crashed = current.probes.crashed - previous.probes.crashed
+    crashes = f"{crashed} crashed, " if crashed else ""
     pushed = current.pushes.acknowledged - previous.pushes.acknowledged
     results = current.pushes.results - previous.pushes.results
     duplicates = current.pushes.duplicates - previous.pushes.duplicates
@@ -176,8 +178,9 @@ def status_line(previous: AgentStats, current: AgentStats) -> str:
     else:
         server = f"server failing since {_second(pushes.failing_since)}: {pushes.last_error}"
     lag = current.probes.lag_p99_ms
+    lag_text = "-" if lag is None else f"{lag:.0f}ms"
     return (
-        f"probes {probes} ({failed} failed, lag p99 {'-' if lag is None else f'{lag:.0f}ms'}); "
+        f"probes {probes} ({failed} failed, {crashes}lag p99 {lag_text}); "
         f"pushed {count(pushed, 'batch', 'batches')} ({count(results, 'result')}, "
         f"{duplicates} duplicate, {rejected} rejected); queued "
         f"{count(current.queued_batches, 'batch', 'batches')} "

@@ -11,6 +11,8 @@ Failures map to error classes: name resolution ``dns``; certificate or handshake
 a refused or unreachable connection ``connect``; the deadline ``timeout``; an unexpected
 status or a failed body test ``assertion`` (the status is kept); anything else (a reset or
 a closed connection after connecting, a malformed response, too many redirects) ``other``.
+An exception that is none of these (:data:`TARGET_FAILURES`) is a bug in the prober: it is
+raised, and the scheduler logs it and records no result.
 
 Phases (ms): ``dns`` (host names only), ``connect`` (for https this includes the TLS
 handshake, which aiohttp does not time apart), ``processing`` (request sent to headers
@@ -28,12 +30,16 @@ from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.http_exceptions import HttpProcessingError
 
 from slaledger.core.checks import HttpCheck, describe_statuses, status_expected
 from slaledger.probes.dns import HostResolver
 from slaledger.probes.result import ErrorClass, Measurement, describe
 
 USER_AGENT = "slaledger-probe/0.1"
+TARGET_FAILURES = (aiohttp.ClientError, HttpProcessingError, OSError)
+"""What a request raises for anything the target (or the network) does: each becomes a
+result. Any other exception is a bug; it leaves the probe and the scheduler logs it."""
 
 
 class HttpProber:
@@ -110,7 +116,7 @@ class HttpProber:
                     body, complete = await _read_capped(response, check.max_body_bytes)
         except TimeoutError:
             return _failed(start, marks, status, retry_after, "timeout", _deadline(check))
-        except Exception as failure:  # every failure is a probe result
+        except TARGET_FAILURES as failure:  # anything else is a prober's bug, not the target's
             error, detail = classify_failure(failure)
             return _failed(start, marks, status, retry_after, error, detail)
         end = perf_counter()

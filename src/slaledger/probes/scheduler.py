@@ -14,6 +14,11 @@ that turn (``overruns``); a check more than an interval late skips the turns it 
 Results go to an async ``sink`` in batches of at most ``batch_size``, at least every
 ``flush_interval`` seconds. :meth:`Scheduler.stop` ends :meth:`Scheduler.run` cleanly: no new
 probes, running ones finish (each within its timeout), every result reaches the sink.
+
+A probe that raises is a bug in a prober, not anything a target did (probers turn every
+failure of the target into a result): it is logged with its traceback to the
+``slaledger.probes`` logger and counted as ``crashed``, and it gives no result, so that turn
+is no data for the service (like a turn the agent was not running for), never downtime.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import heapq
+import logging
 import ssl
 import time
 from array import array
@@ -43,6 +49,8 @@ from slaledger.probes.http import HttpProber
 from slaledger.probes.result import Measurement, ProbeResult
 from slaledger.probes.tcp import probe_tcp
 from slaledger.probes.tls import probe_tls
+
+log = logging.getLogger("slaledger.probes")
 
 Clock = Callable[[], int]
 """Now, in microseconds since the Unix epoch (UTC)."""
@@ -154,6 +162,8 @@ class SchedulerStats:
     skipped: int
     lag_p50_ms: float | None
     lag_p99_ms: float | None
+    crashed: int = 0
+    """Probes that raised instead of giving a result (a prober's bug): no result, no data."""
 
 
 class Scheduler:
@@ -197,6 +207,7 @@ class Scheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._buffer: list[ProbeResult] = []
         self._started = self._completed = self._failed = self._overruns = self._skipped = 0
+        self._crashed = 0
         self._stopping = False
         self._wakeup: asyncio.Future[None] | None = None
         self._flush_wakeup: asyncio.Future[None] | None = None
@@ -246,6 +257,7 @@ class Scheduler:
             skipped=self._skipped,
             lag_p50_ms=p50,
             lag_p99_ms=p99,
+            crashed=self._crashed,
         )
 
     def lag_percentiles(self) -> tuple[float | None, float | None]:
@@ -301,9 +313,14 @@ class Scheduler:
         self._lag_count += 1
         try:
             measurement = await probe(entry.check)
-        except Exception as failure:  # a prober's bug must not stop the others
-            reason = f"probe failed: {type(failure).__name__}: {failure}"[:200]
-            measurement = Measurement(None, "other", 0.0, detail=reason)
+        except Exception:  # a prober's bug: logged, must not stop the others nor count as down
+            self._crashed += 1
+            log.exception(
+                "probe of check %s (service %s) crashed; no result recorded for it",
+                entry.check_id,
+                entry.service,
+            )
+            return
         finally:
             self._running.discard(index)
             if len(self._running) == self._max - 1:
