@@ -12,6 +12,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -23,6 +24,7 @@ from slaledger.core.report import Report
 from slaledger.core.settle import settle
 from slaledger.demo import demo_month, events_yaml
 from slaledger.demo.live import run_live
+from slaledger.demo.records import demo_records
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import atomic_write_text
 from slaledger.files.contract_file import load_contract
@@ -82,32 +84,34 @@ def command(out: Path, month: str, live: bool, minutes: float, port: int) -> Non
         contract_path = _example(name)
         folder = out / name
         with console.status(f"{name}: generating, writing and settling {label}…"):
-            report, lines = _run(contract_path, folder, year, number, label)
+            run = _run(contract_path, folder, year, number, label)
         console.rule(f"[bold]{name}[/bold]  {label}")
-        console.print(f"What happened ({len(lines)} scripted incidents):", style="bold")
-        for line in lines:
+        console.print(f"What happened ({len(run.incidents)} scripted incidents):", style="bold")
+        for line in run.incidents:
             console.print(f"  • {line}", markup=False, soft_wrap=True)
+        if run.records:
+            console.print(
+                f"Records ({run.records} in records.jsonl; the scripted ones):", style="bold"
+            )
+            for line in run.scripted:
+                console.print(f"  • {line}", markup=False, soft_wrap=True)
         console.print()
-        console.out(render_report(report, "table"), highlight=False)
+        console.out(render_report(run.report, "table"), highlight=False)
+        files = ["observations.csv", "events.yaml", *(["records.jsonl"] if run.records else [])]
         console.print(
-            f"Files in {_shown(folder)}: observations.csv, events.yaml, report-{label}.json",
+            f"Files in {_shown(folder)}: {', '.join(files)}, report-{label}.json",
             markup=False,
             soft_wrap=True,
         )
-        commands.append(
-            " ".join(
-                [
-                    f"{_program()} report",
-                    _quoted(contract_path),
-                    "--probes",
-                    _quoted(folder / "observations.csv"),
-                    "--events",
-                    _quoted(folder / "events.yaml"),
-                    "--month",
-                    label,
-                ]
-            )
-        )
+        words = [
+            f"{_program()} report",
+            _quoted(contract_path),
+            "--probes",
+            _quoted(folder / "observations.csv"),
+            "--events",
+            _quoted(folder / "events.yaml"),
+        ]
+        commands.append(" ".join([*words, "--month", label]))
     console.rule("[bold]Re-run the settlements yourself[/bold]")
     for line in commands:
         console.print(line, markup=False, soft_wrap=True)
@@ -122,25 +126,38 @@ def _program() -> str:
     return _quoted(script)
 
 
-def _run(
-    contract_path: Path, folder: Path, year: int, number: int, label: str
-) -> tuple[Report, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Settled:
+    """One contract's demo month: its report and what was scripted into it."""
+
+    report: Report
+    incidents: tuple[str, ...]
+    records: int
+    """How many records ``records.jsonl`` holds (0: none written)."""
+    scripted: tuple[str, ...]
+
+
+def _run(contract_path: Path, folder: Path, year: int, number: int, label: str) -> _Settled:
     """Write the month's files, read them back like a user's, settle and save the report."""
     contract = load_contract(contract_path)
     data = demo_month(contract, year, number)
+    records = demo_records(contract, year, number)
     probes_path = folder / "observations.csv"
     events_path = folder / "events.yaml"
+    records_path = folder / "records.jsonl"
     header = f"Maintenance and exclusions of {contract.contract}, {label} (slaledger demo)."
     with _writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
         write_observations(probes_path, data.observations)
         atomic_write_text(events_path, events_yaml(data.events, header=header))
+        if records.records:
+            atomic_write_text(records_path, records.jsonl())
     observations = read_observations(probes_path, list(contract.services))
     events = load_events(events_path, contract)
     report = settle(contract, observations, events, (year, number))
     with _writing(folder):
         atomic_write_text(folder / f"report-{label}.json", render_report(report, "json"))
-    return report, data.incidents
+    return _Settled(report, data.incidents, len(records.records), records.scripted)
 
 
 @contextmanager
