@@ -27,6 +27,7 @@ import numpy as np
 
 from slaledger.core.contract import Contract
 from slaledger.core.periods import calendar_month
+from slaledger.core.records import RECORD_ADAPTER, AnyRecord, record_json
 from slaledger.core.timebase import (
     US_PER_DAY,
     US_PER_MINUTE,
@@ -37,7 +38,7 @@ from slaledger.core.timebase import (
 )
 
 Record = dict[str, Any]
-"""One record as its JSON object, keys in the order of the semantics file."""
+"""One record as its JSON object, as generated (validated into a record model after)."""
 
 UTC = ZoneInfo("UTC")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -55,12 +56,16 @@ HOSTING_CUSTOMERS = ("nordwind-gmbh", "kesselhaus", "lumen-media", "parkbank", "
 class DemoRecords:
     """A month's records in file order, and one human line per scripted record."""
 
-    records: tuple[Record, ...] = ()
+    records: tuple[AnyRecord, ...] = ()
     scripted: tuple[str, ...] = ()
+
+    def objects(self) -> list[Record]:
+        """The records as their JSON objects."""
+        return [record_json(record) for record in self.records]
 
     def jsonl(self) -> str:
         """The records as JSON Lines: one object a line."""
-        return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in self.records)
+        return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in self.objects())
 
 
 @dataclass
@@ -149,7 +154,7 @@ def demo_records(contract: Contract, year: int, month: int, seed: int = 7) -> De
     script(state)
     notes = sorted(state.scripted, key=lambda pair: pair[0])
     return DemoRecords(
-        records=tuple(state.numbered()),
+        records=tuple(RECORD_ADAPTER.validate_python(item) for item in state.numbered()),
         scripted=tuple(note for _, note in notes),
     )
 
