@@ -4,7 +4,8 @@ Each case is one contract (one or two services, one rule), a few locations probi
 up / 4xx / 5xx / timeout / open-breaker minutes around a period edge or mid-month, and a few
 maintenance and exclusion windows. Besides the invariants (exclusions never add downtime,
 availability in range, row order and far-away rows irrelevant, deterministic JSON), the
-engine is compared with a naive reading of SLA-SEMANTICS.md written independently below.
+engine is compared with a naive reading of the rules as docs/semantics.md states them, written
+independently below.
 """
 
 from __future__ import annotations

@@ -363,7 +363,7 @@ def test_events_yaml_quotes_what_yaml_would_misread() -> None:
     assert Events.model_validate(YAML(typ="safe").load(events_yaml(events))) == events
 
 
-# ---- through the real engine (skipped until the engine and adapters land) -----------------------
+# ---- through the real engine and the file adapters -----------------------------------------------
 def _as_expected(result: dict[str, object]) -> Expected:
     probes = result["probes"]
     assert isinstance(probes, dict)
