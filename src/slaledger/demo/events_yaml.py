@@ -1,4 +1,4 @@
-"""Events as the YAML text of an events file (the format of SLA-SEMANTICS.md)."""
+"""Events as the YAML text of an events file (the format of docs/contracts.md, "Events file")."""
 
 from __future__ import annotations
 
