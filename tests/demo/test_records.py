@@ -37,9 +37,12 @@ from typing import Any
 
 import pytest
 
+from slaledger.core.commitments import RecordSet, calendar_names, settle_commitments
 from slaledger.core.contract import Contract
-from slaledger.core.timebase import US_PER_MINUTE, parse_instant
+from slaledger.core.periods import calendar_month
+from slaledger.core.timebase import US_PER_MINUTE, format_instant, parse_instant
 from slaledger.demo.records import DemoRecords, demo_records
+from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.files.records_jsonl import parse_records
 
@@ -203,3 +206,50 @@ def test_december_has_the_christmas_ticket() -> None:
 
 def test_heft_io_has_no_records() -> None:
     assert demo_records(load("heft-io"), 2026, 10) == DemoRecords()
+
+
+def test_the_engine_settles_the_scripted_records_as_worked_out() -> None:
+    """The hand-worked outcomes above, by the engine (which lists every item not met):
+    October's scripted misses, the pending and the late swap; T-902, HD-902 and HD-904 met;
+    in December the Christmas P1 (due Tuesday 12-29 09:30, answered 09:20) met."""
+    listed = {}
+    counts = {}
+    for name, month in (("itstabyl", 10), ("hosting-pop", 10), ("itstabyl", 12)):
+        contract = load(name)
+        calendars = {c: calendar_of(contract, c) for c in calendar_names(contract)}
+        period = calendar_month(2026, month, contract.zone)
+        records = RecordSet.of(demo_records(contract, 2026, month).records)
+        for result in settle_commitments(contract, calendars, records, period, period.end):
+            counts[(month, result.commitment)] = dict(result.counts)
+            for item in result.items:
+                due = None if item.due is None else format_instant(item.due)
+                listed[(month, item.id)] = (due, item.status, item.late_hours)
+    october = {key: value for (month, key), value in listed.items() if month == 10}
+    assert october == {
+        "T-901": ("2026-10-08T09:30:00Z", "missed", None),
+        "T-903": ("2026-10-20T18:00:00Z", "missed", None),
+        "T-904": ("2026-10-23T11:00:00Z", "missed", None),
+        "T-905": ("2026-11-02T16:00:00Z", "pending", None),
+        "HD-901": ("2026-10-10T03:27:00Z", "missed", None),
+        "HD-903": ("2026-10-13T17:00:00Z", "missed", None),
+        "HD-905": ("2026-11-02T11:30:00Z", "pending", None),
+        "HW-901": ("2026-10-14T18:00:00Z", "late", 2),
+        "D-901": ("2026-10-11T02:47:15.42Z", "missed", None),
+        **{key: value for key, value in october.items() if value[1] == "not-covered"},
+    }
+    assert counts[(10, "support-p1")] == {"met": 7, "missed": 1, "pending": 0, "not-covered": 0}
+    assert counts[(10, "support-p3")] == {"met": 24, "missed": 1, "pending": 1, "not-covered": 0}
+    assert counts[(10, "support-tier2")] == {
+        "met": 21,
+        "missed": 1,
+        "pending": 1,
+        "not-covered": 0,
+    }
+    assert counts[(10, "ddos-mitigation")] == {
+        "met": 14,
+        "missed": 1,
+        "pending": 0,
+        "not-covered": 5,
+    }
+    assert counts[(12, "support-p1")]["missed"] == 1  # T-901, scripted every month
+    assert (12, "T-906") not in listed
