@@ -445,8 +445,8 @@ def _ddos(state: _Month) -> None:
     """14 covered attacks mitigated in time, 4 under 1 Gbps, and two scripted ones."""
     for covered, count in ((True, 14), (False, 4)):
         for _ in range(count):
-            detected = state.random_instant() + int(state.rng.integers(US_PER_SECOND))
-            activation = int(state.rng.integers(300_000, 1_900_000))
+            detected = state.random_instant() + int(state.rng.integers(1000)) * 1000
+            activation = int(state.rng.integers(300, 1900)) * 1000  # milliseconds
             tenths = int(state.rng.integers(12, 400)) if covered else int(state.rng.integers(2, 10))
             location = HOSTING_POPS[int(state.rng.integers(len(HOSTING_POPS)))]
             peak = f"{tenths // 10}.{tenths % 10}"
