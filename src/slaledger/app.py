@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slaledger.core.classified import Classified
+from slaledger.core.commitments import RecordSet, settle_commitments
+from slaledger.core.commitments import calendar_names as commitment_calendars
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.instant_bounds import InstantBounds
@@ -22,10 +24,12 @@ from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.errors import Problem, UsageError
+from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.files.csv_observations import read_observations
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
+from slaledger.files.records_jsonl import read_records
 from slaledger.files.report_render import render_json
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.statements import Statement
@@ -124,6 +128,18 @@ def report_from_files(
     """Load a contract, its observations and events, and settle the month."""
     asked = Settlement.load(contract_path, events_path, month_text, at_text)
     return asked.settle(read_observations(probes_path, list(asked.contract.services)))
+
+
+def with_commitments(report: Report, asked: Settlement, records_path: Path) -> Report:
+    """``report`` with the contract's commitments settled from a records file (JSON Lines),
+    judged at ``--at`` (default: the end of the month)."""
+    contract = asked.contract
+    period = calendar_month(*asked.month, contract.zone)
+    at = period.end if asked.at is None else asked.at
+    records = RecordSet.of(read_records(records_path))
+    calendars = {name: calendar_of(contract, name) for name in commitment_calendars(contract)}
+    settled = settle_commitments(contract, calendars, records, period, at)
+    return replace(report, commitments=settled, evaluated_at=at)
 
 
 def check_contract(contract_path: Path) -> Contract:

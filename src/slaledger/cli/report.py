@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slaledger.app import report_from_db, report_from_files
+from slaledger.app import Settlement, report_from_db, report_from_files, with_commitments
 from slaledger.cli.errors import reports_user_errors
 from slaledger.errors import Problem, UsageError
 from slaledger.files.report_render import FORMATS, render_report
@@ -28,7 +28,18 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
     show_default=True,
     help="table for people; json or csv for programs.",
 )
-@click.option("--at", "at", help="End of trailing windows (default: end of the month).")
+@click.option(
+    "--at",
+    "at",
+    help="Evaluation instant: end of trailing windows, and when open tickets and swaps "
+    "are judged (default: end of the month).",
+)
+@click.option(
+    "--records",
+    "records",
+    type=_FILE,
+    help="Tickets, swaps, DDoS events, provisioning (JSON Lines): settle the commitments.",
+)
 @reports_user_errors
 def command(
     contract: Path,
@@ -38,8 +49,10 @@ def command(
     month: str,
     fmt: str,
     at: str | None,
+    records: Path | None,
 ) -> None:
-    """Settle CONTRACT for one month: availability, target, credit and episodes.
+    """Settle CONTRACT for one month: availability, target, credit and episodes; with
+    --records FILE, the commitments too (support response, repair deadlines, …).
 
     Observations come from --probes FILE.csv or from --db URL (exactly one of them).
     """
@@ -52,4 +65,6 @@ def command(
     else:
         assert db is not None
         report = report_from_db(contract, db, events, month, at)
+    if records is not None:
+        report = with_commitments(report, Settlement.load(contract, events, month, at), records)
     click.echo(render_report(report, fmt), nl=False)

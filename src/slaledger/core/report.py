@@ -7,6 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
+from slaledger.core.commitment_results import CommitmentResult
 from slaledger.core.figures import decimal_text
 from slaledger.core.periods import Period
 from slaledger.core.timebase import format_instant
@@ -93,10 +94,18 @@ class Report:
     contract: str
     period: Period
     results: tuple[Result, ...]
+    commitments: tuple[CommitmentResult, ...] | None = None
+    """The commitments beyond uptime, when they were settled (from records); ``None``
+    leaves the section out of the JSON."""
+    evaluated_at: int | None = None
+    """The evaluation instant the commitments were judged at."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        fields: dict[str, Any] = {
             "contract": self.contract,
             "period": self.period.as_dict(),
             "results": [result.as_dict(self.period) for result in self.results],
         }
+        if self.commitments is not None:
+            fields["commitments"] = [result.as_dict() for result in self.commitments]
+        return fields

@@ -9,6 +9,7 @@ from typing import Literal
 
 from slaledger.core.report import Report, Result
 from slaledger.core.timebase import format_instant
+from slaledger.files.commitments_render import commitments_csv, commitments_table
 
 ReportFormat = Literal["table", "json", "csv"]
 FORMATS: tuple[ReportFormat, ...] = ("table", "json", "csv")
@@ -48,7 +49,8 @@ def _cell(value: object) -> str:
 
 
 def render_csv(report: Report) -> str:
-    """One row per result; episodes are counted here and listed in full in JSON."""
+    """One row per result; episodes are counted here and listed in full in JSON. With
+    commitments, a blank line and their own table follow (:mod:`commitments_render`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -77,6 +79,8 @@ def render_csv(report: Report) -> str:
                 sum(1 for e in r.episodes if e.counted_minutes),
             )
         )
+    if report.commitments is not None:  # a second table, after a blank line
+        out.write("\n" + commitments_csv(report.commitments))
     return out.getvalue()
 
 
@@ -146,6 +150,8 @@ def render_table(report: Report) -> str:
     for r, row in zip(report.results, rows, strict=True):
         out.append(line(row))
         out.extend(_episode_lines(r))
+    if report.commitments is not None:
+        out.extend(commitments_table(report.commitments, report.evaluated_at))
     return "\n".join(out) + "\n"
 
 
