@@ -6,7 +6,7 @@ The clock is read here and nowhere deeper: functions below take ``now`` as an ar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +18,12 @@ from slaledger.core.commitments import calendar_names as commitment_calendars
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.instant_bounds import InstantBounds
+from slaledger.core.intervals import IntervalSet
 from slaledger.core.observations import Observations
+from slaledger.core.outages import OutageKey, outage_intervals
+from slaledger.core.outages import from_records as outages_from_records
 from slaledger.core.periods import calendar_month, parse_month
+from slaledger.core.records import AnyRecord, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
@@ -29,7 +33,7 @@ from slaledger.files.contract_file import load_contract
 from slaledger.files.csv_observations import read_observations
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
-from slaledger.files.records_jsonl import read_records
+from slaledger.files.records_jsonl import read_located_records
 from slaledger.files.report_render import render_json
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.statements import Statement
@@ -80,20 +84,51 @@ class Settlement:
     events: Events
     month: tuple[int, int]
     at: int | None
+    records: RecordSet | None = None
+    """Records to settle the commitments from (and outages to merge); ``None``: uptime only."""
+    outages: Mapping[OutageKey, IntervalSet] | None = None
 
     @classmethod
     def load(
-        cls, contract_path: Path, events_path: Path | None, month_text: str, at_text: str | None
+        cls,
+        contract_path: Path,
+        events_path: Path | None,
+        month_text: str,
+        at_text: str | None,
+        records_path: Path | None = None,
     ) -> Settlement:
-        """Options first (cheap to check), then the contract, then its events."""
+        """Options first (cheap to check), then the contract, its events and records."""
         month = parse_month_option(month_text)
         at = None if at_text is None else parse_instant_option(at_text, "--at")
         contract = load_contract(contract_path)
         events = Events() if events_path is None else load_events(events_path, contract)
-        return cls(contract, events, month, at)
+        if records_path is None:
+            return cls(contract, events, month, at)
+        found, lines = read_located_records(records_path)
+        records = RecordSet.of(found)
+        outages = outage_intervals(
+            contract,
+            outages_from_records(records.outages, str(records_path), outage_lines(found, lines)),
+        )
+        return cls(contract, events, month, at, records, outages)
 
     def settle(self, observations: Observations) -> Report:
-        return settle(self.contract, observations, self.events, self.month, at=self.at)
+        report = settle(
+            self.contract, observations, self.events, self.month, at=self.at, outages=self.outages
+        )
+        return self.with_commitments(report)
+
+    def with_commitments(self, report: Report) -> Report:
+        """``report`` with the contract's commitments settled from the records, judged at
+        ``--at`` (default: the end of the month); unchanged without records."""
+        if self.records is None:
+            return report
+        contract = self.contract
+        period = calendar_month(*self.month, contract.zone)
+        at = period.end if self.at is None else self.at
+        calendars = {name: calendar_of(contract, name) for name in commitment_calendars(contract)}
+        settled = settle_commitments(contract, calendars, self.records, period, at)
+        return replace(report, commitments=settled, evaluated_at=at)
 
     def with_stored(self, stores: Stores) -> Settlement:
         """This settlement with the windows operators entered in the store added."""
@@ -103,7 +138,10 @@ class Settlement:
         return replace(self, events=merge_events(self.events, stored))
 
     def settle_classified(self, classified: Classified) -> Report:
-        return settle_classified(self.contract, classified, self.events, self.month, at=self.at)
+        report = settle_classified(
+            self.contract, classified, self.events, self.month, at=self.at, outages=self.outages
+        )
+        return self.with_commitments(report)
 
     @property
     def span(self) -> tuple[int, int]:
@@ -124,22 +162,16 @@ def report_from_files(
     events_path: Path | None,
     month_text: str,
     at_text: str | None = None,
+    records_path: Path | None = None,
 ) -> Report:
-    """Load a contract, its observations and events, and settle the month."""
-    asked = Settlement.load(contract_path, events_path, month_text, at_text)
+    """Load a contract, its observations, events and records, and settle the month."""
+    asked = Settlement.load(contract_path, events_path, month_text, at_text, records_path)
     return asked.settle(read_observations(probes_path, list(asked.contract.services)))
 
 
-def with_commitments(report: Report, asked: Settlement, records_path: Path) -> Report:
-    """``report`` with the contract's commitments settled from a records file (JSON Lines),
-    judged at ``--at`` (default: the end of the month)."""
-    contract = asked.contract
-    period = calendar_month(*asked.month, contract.zone)
-    at = period.end if asked.at is None else asked.at
-    records = RecordSet.of(read_records(records_path))
-    calendars = {name: calendar_of(contract, name) for name in commitment_calendars(contract)}
-    settled = settle_commitments(contract, calendars, records, period, at)
-    return replace(report, commitments=settled, evaluated_at=at)
+def outage_lines(records: Sequence[AnyRecord], lines: Sequence[int]) -> list[int]:
+    """The lines of the ``outage`` records among ``records`` (read from ``lines``)."""
+    return [line for record, line in zip(records, lines, strict=True) if isinstance(record, Outage)]
 
 
 def check_contract(contract_path: Path) -> Contract:
@@ -161,11 +193,13 @@ def report_from_db(
     events_path: Path | None,
     month_text: str,
     at_text: str | None = None,
+    records_path: Path | None = None,
 ) -> Report:
     """Settle the month from the store: raw observations, or minute runs where pruned;
     windows from the events file and those operators entered (maintenance, exclusions)."""
     stores = open_stores(db_url)
-    asked = Settlement.load(contract_path, events_path, month_text, at_text).with_stored(stores)
+    asked = Settlement.load(contract_path, events_path, month_text, at_text, records_path)
+    asked = asked.with_stored(stores)
     return asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
 
 

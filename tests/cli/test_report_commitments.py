@@ -15,6 +15,7 @@ contract: desk
 name: Desk SLA
 services:
   web: {name: Web, target: "99.9", downtime: {rule: probe-ratio}}
+  power: {name: Power, target: "99.99", downtime: {rule: first-fail-to-first-success}}
 calendars:
   uk-office:
     timezone: UTC
@@ -84,7 +85,7 @@ RECORDS = [
 ]
 
 PROBES = "timestamp,service,location,status,error,latency_ms,retry_after\n" + (
-    "2026-12-01T00:00:00Z,web,lon,200,,12,\n"
+    "2026-12-01T00:00:00Z,web,lon,200,,12,\n2026-12-01T00:00:00Z,power,lon,200,,12,\n"
 )
 
 
@@ -184,6 +185,29 @@ def test_json_has_the_commitments_section_as_specified(
             ],
         },
     ]
+
+
+def test_outage_records_are_down_time_of_their_service(
+    run_cli: Callable[..., Run], files: Path
+) -> None:
+    outage = {
+        "kind": "outage",
+        "service": "power",
+        "location": "lon",
+        "start": "2026-12-02T10:00:00Z",
+        "end": "2026-12-02T10:30:00.5Z",
+        "note": "UPS transfer fault",
+    }
+    with (files / "records.jsonl").open("a", encoding="utf-8") as out:
+        out.write(json.dumps(outage) + "\n")
+    run = report(run_cli, files, "--format", "json")
+    assert run.code == 0, run.err
+    power = json.loads(run.out)["results"][1]
+    assert (power["service"], power["downtime_minutes"], power["availability"]) == (
+        "power",
+        31,
+        "99.930556",
+    )
 
 
 def test_the_evaluation_instant_decides_open_tickets(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from slaledger.app import Settlement, report_from_db, report_from_files, with_commitments
+from slaledger.app import report_from_db, report_from_files
 from slaledger.cli.errors import reports_user_errors
 from slaledger.errors import Problem, UsageError
 from slaledger.files.report_render import FORMATS, render_report
@@ -61,10 +61,8 @@ def command(
             Problem("expected exactly one of --probes FILE or --db URL", field="--probes")
         )
     if probes is not None:
-        report = report_from_files(contract, probes, events, month, at)
+        report = report_from_files(contract, probes, events, month, at, records)
     else:
         assert db is not None
-        report = report_from_db(contract, db, events, month, at)
-    if records is not None:
-        report = with_commitments(report, Settlement.load(contract, events, month, at), records)
+        report = report_from_db(contract, db, events, month, at, records)
     click.echo(render_report(report, fmt), nl=False)

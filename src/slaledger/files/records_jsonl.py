@@ -38,6 +38,11 @@ MAX_SHOWN_PROBLEMS = 20
 
 def read_records(path: Path) -> list[AnyRecord]:
     """The records of the JSON Lines file ``path``; :class:`RecordsError` on any bad line."""
+    return read_located_records(path)[0]
+
+
+def read_located_records(path: Path) -> tuple[list[AnyRecord], list[int]]:
+    """:func:`read_records`, with the line each record was read from."""
     source = str(path)
     try:
         size = Path(path).stat().st_size
@@ -50,12 +55,18 @@ def read_records(path: Path) -> list[AnyRecord]:
         )
         raise RecordsError(Problem(message, source))
     text = decode_utf8(read_input(path, RecordsError), source, RecordsError)
-    return parse_records(text.removeprefix("\ufeff"), source)
+    return parse_located_records(text.removeprefix("\ufeff"), source)
 
 
 def parse_records(text: str, source: str) -> list[AnyRecord]:
     """The records of JSON Lines ``text`` read from ``source`` (all, or :class:`RecordsError`)."""
+    return parse_located_records(text, source)[0]
+
+
+def parse_located_records(text: str, source: str) -> tuple[list[AnyRecord], list[int]]:
+    """:func:`parse_records`, with the line each record was read from."""
     records: list[AnyRecord] = []
+    lines: list[int] = []
     problems: list[Problem] = []
     bad_lines = 0
     for number, line in enumerate(text.split("\n"), start=1):
@@ -68,6 +79,7 @@ def parse_records(text: str, source: str) -> list[AnyRecord]:
                 problems.extend(found[: MAX_SHOWN_PROBLEMS - len(problems)])
             continue
         records.append(found)
+        lines.append(number)
     if bad_lines:
         shown_lines = len({problem.line for problem in problems})
         if bad_lines > shown_lines:
@@ -76,7 +88,7 @@ def parse_records(text: str, source: str) -> list[AnyRecord]:
                 Problem(f"and {more} more bad line{'s' if more > 1 else ''}; nothing was read")
             )
         raise RecordsError(problems)
-    return records
+    return records, lines
 
 
 def _record(line: str, source: str, number: int) -> AnyRecord | list[Problem]:
