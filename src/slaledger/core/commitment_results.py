@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from slaledger.core.timebase import US_PER_SECOND, format_instant
+from slaledger.core.timebase import format_instant
 
 Status = Literal["met", "missed", "pending", "late", "not-covered"]
 CommitmentKind = Literal["first-response", "deadline", "per-event", "percentile"]
@@ -30,9 +30,9 @@ INFINITE = Decimal("Infinity")
 
 
 def seconds(us: int) -> Decimal:
-    """Microseconds as exact seconds (``2730000000`` → ``Decimal("2730")``)."""
-    value = Decimal(us) / US_PER_SECOND
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+    """Microseconds as exact seconds (``2730000000`` → ``2730.000000``, equal to ``2730``;
+    :func:`seconds_text` writes it ``"2730"``)."""
+    return Decimal(us).scaleb(-6)
 
 
 def seconds_text(value: Decimal | None) -> str | None:

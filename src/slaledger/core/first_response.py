@@ -19,7 +19,6 @@ from slaledger.core.business_calendar import BusinessCalendar
 from slaledger.core.commitment_results import (
     CommitmentResult,
     ItemResult,
-    Status,
     seconds,
     verdict,
 )
@@ -74,20 +73,20 @@ def _items(
     missed: BoolArray,
     calendar: BusinessCalendar,
 ) -> tuple[ItemResult, ...]:
-    elapsed = calendar.open_many(opened[listed], stopped[listed])
-    items = []
-    for position, index in enumerate(listed.tolist()):
-        row = int(rows[index])
-        status: Status = "missed" if missed[index] else "pending"
-        items.append(
-            ItemResult(
-                id=tickets.ids[row],
-                start=int(opened[index]),
-                due=int(due[index]),
-                end=int(stopped[index]) if answered[index] else None,
-                elapsed_seconds=seconds(int(elapsed[position])),
-                status=status,
-                customer=tickets.customers[row],
-            )
+    elapsed = calendar.open_many(opened[listed], stopped[listed]).tolist()
+    ids, customers = tickets.ids, tickets.customers
+    starts, dues = opened[listed].tolist(), due[listed].tolist()
+    ends = stopped[listed].tolist()
+    replied, late = answered[listed].tolist(), missed[listed].tolist()
+    return tuple(
+        ItemResult(
+            id=ids[row],
+            start=starts[position],
+            due=dues[position],
+            end=ends[position] if replied[position] else None,
+            elapsed_seconds=seconds(elapsed[position]),
+            status="missed" if late[position] else "pending",
+            customer=customers[row],
         )
-    return tuple(items)
+        for position, row in enumerate(rows[listed].tolist())
+    )
