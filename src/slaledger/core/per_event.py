@@ -105,18 +105,27 @@ def evaluate_per_event(
     order = np.argsort(detected, kind="stable")
     detected, mitigated, cover = detected[order], mitigated[order], cover[order]
     codes = event_statuses(detected, mitigated, cover, spec.below, at)
-    listed = np.flatnonzero(codes != MET).tolist()
+    listed = np.flatnonzero(codes != MET)
+    rows = order[listed].tolist()
+    ids = [e.id for e in chosen]  # in the records' order, like the columns above
+    customers = [e.customer for e in chosen]
     items = tuple(
         ItemResult(
-            id=event.id,
-            start=event.detected,
-            due=event.detected + spec.below,
-            end=event.mitigated,
-            elapsed_seconds=seconds(event.mitigated - event.detected),
+            id=ids[row],
+            start=start,
+            due=start + spec.below,
+            end=end,
+            elapsed_seconds=seconds(end - start),
             status=STATUS_NAMES[code],
-            customer=event.customer,
+            customer=customers[row],
         )
-        for event, code in ((chosen[int(order[i])], int(codes[i])) for i in listed)
+        for row, start, end, code in zip(
+            rows,
+            detected[listed].tolist(),
+            mitigated[listed].tolist(),
+            codes[listed].tolist(),
+            strict=True,
+        )
     )
     return CommitmentResult(
         commitment=name,
