@@ -21,6 +21,8 @@ from builders import (
     result,
     steady,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slaledger.core.contract import Contract
 from slaledger.core.intervals import IntervalSet
@@ -315,3 +317,53 @@ def test_outage_without_location_needs_declared_locations() -> None:
         "faults.jsonl:2: location: expected the location of the outage: contract test "
         "declares no locations for an outage without one to apply to"
     )
+
+
+# ---- properties ------------------------------------------------------------------------------
+
+OCTOBER_START = instant("2026-10-01T00:00:00Z")
+SPANS = st.lists(
+    st.tuples(st.integers(0, 3 * 24 * 3_600_000_000), st.integers(1, 90 * 60_000_000)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(SPANS)
+def test_first_fail_counts_each_piece_of_the_union_rounded_up_once(
+    spans: list[tuple[int, int]],
+) -> None:
+    contract = one_service_contract({"rule": FF}, per_location=True)
+    faults = [
+        Outage("api", "fra", OCTOBER_START + a, OCTOBER_START + a + d, None) for a, d in spans
+    ]
+    report = settle(
+        contract, observations([]), NO_EVENTS, OCTOBER, outages=outage_intervals(contract, faults)
+    )
+    # The union by hand: sorted, merged where they overlap or touch.
+    merged: list[list[int]] = []
+    for start, end in sorted((o.start, o.end) for o in faults):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    expected = sum(-(-(end - start) // 60_000_000) for start, end in merged)
+    assert result(report, "api", "fra")["downtime_minutes"] == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(SPANS)
+def test_continuous_failure_counts_every_bucket_an_outage_touches(
+    spans: list[tuple[int, int]],
+) -> None:
+    contract = one_service_contract({"rule": CF, "min_duration": "1m"}, per_location=True)
+    faults = [
+        Outage("api", "fra", OCTOBER_START + a, OCTOBER_START + a + d, None) for a, d in spans
+    ]
+    report = settle(
+        contract, observations([]), NO_EVENTS, OCTOBER, outages=outage_intervals(contract, faults)
+    )
+    minute = 60_000_000
+    buckets = {b for o in faults for b in range(o.start // minute, -(-o.end // minute))}
+    assert result(report, "api", "fra")["downtime_minutes"] == len(buckets)
