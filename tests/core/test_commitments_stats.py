@@ -7,8 +7,9 @@ from typing import Any
 from builders import contract
 
 from slaledger.core.commitments import RecordSet, settle_commitments
+from slaledger.core.percentile import percentile_series
 from slaledger.core.periods import calendar_month
-from slaledger.core.records import RECORD_ADAPTER
+from slaledger.core.records import RECORD_ADAPTER, Provisioning
 from slaledger.core.timebase import parse_instant as t
 
 COMMITMENTS: dict[str, Any] = {
@@ -94,4 +95,40 @@ def test_per_event_and_percentile_in_contract_order() -> None:
                 }
             ],
         },
+    ]
+
+
+def test_percentile_series_for_publication() -> None:
+    terms = contract(
+        {
+            "contract": "hosting",
+            "name": "Hosting",
+            "timezone": "Europe/Berlin",
+            "services": {
+                "power": {
+                    "name": "Power",
+                    "target": "99.99",
+                    "downtime": {"rule": "first-fail-to-first-success"},
+                }
+            },
+            "commitments": COMMITMENTS,
+        }
+    )
+    request = RECORD_ADAPTER.validate_python(
+        {
+            "kind": "provisioning",
+            "id": "vps-9",
+            "requested": "2026-10-01T10:00:00+02:00",
+            "ready": "2026-10-01T10:01:40+02:00",
+        }
+    )
+    assert isinstance(request, Provisioning)
+    series = percentile_series(terms, [request], t("2026-10-03T12:00:00Z"))
+    assert list(series) == ["vps-provisioning"]
+    days = series["vps-provisioning"]
+    assert len(days) == 90
+    assert [day.as_dict() for day in days[-3:]] == [
+        {"at": "2026-09-30T22:00:00Z", "count": 0, "value_seconds": None, "met": None},
+        {"at": "2026-10-01T22:00:00Z", "count": 1, "value_seconds": "100", "met": False},
+        {"at": "2026-10-02T22:00:00Z", "count": 1, "value_seconds": "100", "met": False},
     ]

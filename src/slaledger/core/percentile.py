@@ -32,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from slaledger.core.commitment_results import INFINITE, CommitmentResult, DayResult
 from slaledger.core.commitment_spec import Percentile as PercentileSpec
+from slaledger.core.contract import Contract
 from slaledger.core.periods import Period
 from slaledger.core.records import Provisioning as ProvisioningRecord
 from slaledger.core.timebase import US_PER_SECOND, from_instant, to_instant
@@ -252,3 +253,24 @@ def daily_series(
 ) -> tuple[DayResult, ...]:
     """The value at the end of each of the last ``days`` local days ended by ``at``."""
     return day_results(records, spec, last_day_ends(at, days, zone))
+
+
+def percentile_series(
+    contract: Contract,
+    records: Sequence[ProvisioningRecord],
+    at: int,
+    days: int = SERIES_DAYS,
+) -> dict[str, tuple[DayResult, ...]]:
+    """For publication: each percentile commitment of ``contract`` at the end of each of the
+    last ``days`` local days (contract time zone) ended by ``at``, oldest first."""
+    specs = {
+        name: spec
+        for name, spec in contract.commitments.items()
+        if isinstance(spec, PercentileSpec)
+    }
+    if not specs:
+        return {}
+    arrays = provisioning_arrays(records)
+    return {
+        name: daily_series(arrays, spec, contract.zone, at, days) for name, spec in specs.items()
+    }
