@@ -62,3 +62,14 @@ class RecordsError(UserError):
 
 class UsageError(UserError):
     """A command-line argument has the wrong form."""
+
+
+class HttpError(SlaledgerError):
+    """A request the HTTP API refuses: answered as JSON ``{"error": message}`` with ``status``
+    (and ``headers``, e.g. ``Retry-After``) by :mod:`slaledger.web.errors`."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers

@@ -21,7 +21,7 @@ from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
 from slaledger.web.app import create_app
-from slaledger.web.operator_api import operator_router
+from slaledger.web.operator_api import OperatorApi, mount_operator_api
 
 CONTRACT = Contract.model_validate(
     {
@@ -75,17 +75,15 @@ def ops(store_url: str) -> Iterator[Ops]:
     changes: list[IncidentView | MaintenanceView] = []
     incidents = IncidentStore(engine, CONTRACT)
     app = create_app(CONTRACT, Events(), ObservationStore(engine), tokens, clock)
-    app.include_router(
-        operator_router(
-            incidents,
-            MaintenanceStore(engine, CONTRACT),
-            AuditLog(engine),
-            tokens,
-            clock,
-            CONTRACT,
-            on_change=changes.append,
-        )
+    operator = OperatorApi(
+        incidents,
+        MaintenanceStore(engine, CONTRACT),
+        AuditLog(engine),
+        clock,
+        CONTRACT,
+        on_change=changes.append,
     )
+    mount_operator_api(app, operator, tokens)
     admin = tokens.create("admin", "alice", START)
     agent = tokens.create("agent", "agent-fra", START, location="fra")
     try:
@@ -349,17 +347,15 @@ def test_a_failing_hook_does_not_hide_a_committed_change(ops: Ops, store_url: st
         raise RuntimeError("mail server down")
 
     app = create_app(CONTRACT, Events(), ObservationStore(engine), tokens, clock)
-    app.include_router(
-        operator_router(
-            IncidentStore(engine, CONTRACT),
-            MaintenanceStore(engine, CONTRACT),
-            AuditLog(engine),
-            tokens,
-            clock,
-            CONTRACT,
-            on_change=broken,
-        )
+    operator = OperatorApi(
+        IncidentStore(engine, CONTRACT),
+        MaintenanceStore(engine, CONTRACT),
+        AuditLog(engine),
+        clock,
+        CONTRACT,
+        on_change=broken,
     )
+    mount_operator_api(app, operator, tokens)
     with serving(app) as url:
         reply = post(f"{url}/api/v1/admin/incidents", OPEN, ops.admin)
     engine.dispose()

@@ -21,7 +21,7 @@ from api_server import serving
 from fastapi import FastAPI
 from snapshots import CONTRACT, PAGE_URL, Snapshots, public_app, status_snapshot
 
-from slaledger.web.subscriptions import subscriptions_router
+from slaledger.web.subscriptions import Subscriptions, mount_subscriptions
 
 EXPORTER = """
 import json, sys
@@ -37,16 +37,14 @@ print(json.dumps({key: result.get(key) for key in (
 def url() -> Iterator[str]:
     snapshots = Snapshots(status_snapshot())
     app: FastAPI = public_app(snapshots)
-    app.include_router(
-        subscriptions_router(
-            None,  # type: ignore[arg-type]  # the feeds read no store
-            None,  # type: ignore[arg-type]
-            lambda: 0,
-            base_url=PAGE_URL,
-            contract=CONTRACT,
-            snapshot=snapshots,
-        )
+    feeds = Subscriptions(
+        None,  # type: ignore[arg-type]  # the feeds read no store
+        lambda: 0,
+        base_url=PAGE_URL,
+        contract=CONTRACT,
+        snapshot=snapshots,
     )
+    mount_subscriptions(app, feeds, None)  # type: ignore[arg-type]  # nor tokens
     with serving(app) as served:
         yield served
 

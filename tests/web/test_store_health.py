@@ -94,7 +94,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 PUBLIC = ("/api/v1/status", "/api/v1/incidents", "/api/v2/summary.json", "/badge/api.svg")
 NOT_CURRENT = (
-    '{"error": "figures are not current: the store cannot be read: (sqlite3.DatabaseError) '
+    '{"error":"figures are not current: the store cannot be read: (sqlite3.DatabaseError) '
 )
 
 
@@ -156,7 +156,7 @@ def test_a_publisher_that_cannot_build_figures_makes_the_page_say_they_are_not_c
     status = call(site.url + "/api/v1/status")
     assert (status.status, status.body) == (
         503,
-        '{"error": "figures are not current: the publisher cannot build the figures: '
+        '{"error":"figures are not current: the publisher cannot build the figures: '
         'database disk image is malformed; try again later"}',
     )
     assert call(site.url + "/healthz").status == 503

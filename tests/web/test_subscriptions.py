@@ -33,7 +33,7 @@ from slaledger.notify.webhook_sender import WebhookSender
 from slaledger.store.database import connect, migrate
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenStore
-from slaledger.web.subscriptions import subscriptions_router
+from slaledger.web.subscriptions import Subscriptions, mount_subscriptions
 
 INCIDENT = IncidentView(
     id=1,
@@ -177,17 +177,15 @@ def site(store_url: str) -> Iterator[Site]:
     app = FastAPI()
     try:
         with serving(app) as url:
-            app.include_router(
-                subscriptions_router(
-                    store,
-                    tokens,
-                    clock,
-                    base_url=url,
-                    contract=CONTRACT,
-                    snapshot=snapshot_now,
-                    resend_minutes=10,
-                )
+            subscriptions = Subscriptions(
+                store,
+                clock,
+                base_url=url,
+                contract=CONTRACT,
+                snapshot=snapshot_now,
+                resend_minutes=10,
             )
+            mount_subscriptions(app, subscriptions, tokens)
             notifier = Notifier(store, MessageSite.of(CONTRACT, url), clock)
             yield Site(
                 url,
@@ -351,7 +349,7 @@ def test_admin_webhooks_and_accounts(site: Site) -> None:
     wrong = admin(hooks, site.agent, {"url": "https://hooks.example/x"})
     assert (wrong.status, json.loads(wrong.body)) == (
         403,
-        {"error": "a token with scope agent cannot do this; use an admin token"},
+        {"error": "a token with scope agent cannot use the operator API; use an admin token"},
     )
     bad = admin(hooks, site.admin, {"url": "https://hooks.example/x", "services": ["nope"]})
     assert (bad.status, json.loads(bad.body)) == (
@@ -363,7 +361,7 @@ def test_admin_webhooks_and_accounts(site: Site) -> None:
         "error": "url: expected an http or https URL, got 'file:///etc/passwd'"
     }
     assert json.loads(admin(hooks, site.admin, {"url": 5}).body) == {
-        "error": "url: input should be a valid string"
+        "error": "url: input should be a valid string, got 5"
     }
     created = admin(hooks, site.admin, {"url": "https://hooks.example/x", "services": ["api"]})
     assert created.status == 201

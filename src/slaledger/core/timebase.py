@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
 US_PER_HOUR = 60 * US_PER_MINUTE
 US_PER_DAY = 24 * US_PER_HOUR
+
+Clock = Callable[[], int]
+"""Returns the current instant in microseconds since the epoch. The core never calls one:
+the composition root (:mod:`slaledger.app`) builds it and adapters are handed it."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -18,11 +18,12 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from slaledger.core.publication import ServiceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant, to_instant
-from slaledger.web.public_api import ErrorOut, QueryError
+from slaledger.errors import HttpError
+from slaledger.web.errors import SERVER_ERRORS, error_responses
 from slaledger.web.snapshot_cache import SVG, SnapshotCache
 
 Period = Literal["30d", "90d", "month", "year"]
@@ -108,10 +109,10 @@ def badge_svg(label: str, value: str, colour: str, title: str) -> bytes:
 
 
 def service_badge(snapshot: StatusSnapshot, service: str, period: Period) -> bytes:
-    """The badge of ``service``; :class:`QueryError` 404 when the page has no such service."""
+    """The badge of ``service``; :class:`HttpError` 404 when the page has no such service."""
     view = next((view for view in snapshot.services if view.id == service), None)
     if view is None:
-        raise QueryError(404, f"service: unknown service {service!r}")
+        raise HttpError(404, f"service: unknown service {service!r}")
     label, figure = period_figure(view, period, snapshot.timezone, snapshot.generated_at)
     if figure is None:
         value, colour = "no data", GREY
@@ -138,8 +139,8 @@ def badges_router(cache: SnapshotCache) -> APIRouter:
         summary="An SVG uptime badge of one service",
         responses={
             200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}},
-            404: {"model": ErrorOut, "description": "Unknown service"},
-            422: {"model": ErrorOut, "description": "Unknown period"},
+            **error_responses(404, 422, _404="Unknown service", _422="Unknown period"),
+            **SERVER_ERRORS,
         },
     )
     async def badge(
@@ -151,19 +152,13 @@ def badges_router(cache: SnapshotCache) -> APIRouter:
         ] = "30d",
     ) -> Response:
         if period not in PERIODS:
-            return JSONResponse(
-                {"error": f"period: expected one of {', '.join(PERIODS)}, got {period!r}"},
-                status_code=422,
-            )
+            raise HttpError(422, f"period: expected one of {', '.join(PERIODS)}, got {period!r}")
         chosen: Period = period
-        try:
-            return cache.response(
-                request,
-                f"badge\0{service}\0{period}",
-                lambda snapshot: service_badge(snapshot, service, chosen),
-                SVG,
-            )
-        except QueryError as problem:
-            return JSONResponse({"error": problem.message}, status_code=problem.status)
+        return cache.response(
+            request,
+            f"badge\0{service}\0{period}",
+            lambda snapshot: service_badge(snapshot, service, chosen),
+            SVG,
+        )
 
     return router

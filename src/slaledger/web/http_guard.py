@@ -14,9 +14,11 @@ wherever ``GET`` answers, a size limit and a time limit on every request body.
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from slaledger.errors import HttpError
+from slaledger.web.errors import error_body
 
 PUBLIC_FEEDS = frozenset({"/feed.atom", "/maintenance.ics", "/history.atom", "/history.rss"})
 PRIVATE_V1 = ("/api/v1/admin", "/api/v1/ingest")
@@ -45,17 +47,12 @@ def body_limit(path: str) -> int:
     )
 
 
-class RequestRefusedError(Exception):
+class RequestRefusedError(HttpError):
     """A request body refused while the route reads it (too large, too slow)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 async def _send_error(send: Send, status: int, message: str, public: bool) -> None:
-    body = json.dumps({"error": message}, separators=(",", ":")).encode()
+    body = error_body(message)
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
-import psycopg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 
 from slaledger.core.contract import Contract
@@ -39,28 +37,23 @@ from slaledger.core.publication import (
     MaintenanceView,
     instant_text,
 )
-from slaledger.core.timebase import format_instant, to_instant
-from slaledger.errors import UserError
+from slaledger.core.timebase import Clock, format_instant, to_instant
+from slaledger.errors import HttpError
 from slaledger.store.audit_log import (
     AuditEntry,
     AuditLog,
-    ConflictError,
-    NotFoundError,
 )
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore, notice_for
 from slaledger.store.tokens import TokenStore
-from slaledger.web.field_errors import field_error
+from slaledger.web.bearer import AdminToken
+from slaledger.web.errors import SERVER_ERRORS, error_responses, field_error, install_error_handlers
 
 log = logging.getLogger("slaledger.web.operator")
 
-Clock = Callable[[], int]
 OnChange = Callable[[IncidentView | MaintenanceView], None]
 View = IncidentView | MaintenanceView
 MAX_BODY_BYTES = 1024 * 1024
-STORE_UNAVAILABLE = (DBAPIError, sqlite3.DatabaseError, psycopg.Error)
-"""The database failed (down, locked, corrupt): 503, never a 500."""
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
 
@@ -184,26 +177,19 @@ class EditMaintenance(_Body):
 B = TypeVar("B", bound=_Body)
 
 
-class _RefusedError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 async def _parse(request: Request, model: type[B]) -> B:
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        raise _RefusedError(413, f"body: larger than {MAX_BODY_BYTES} bytes")
+        raise HttpError(413, f"body: larger than {MAX_BODY_BYTES} bytes")
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as error:
-        raise _RefusedError(422, field_error(error)) from None
+        raise HttpError(422, field_error(error)) from None
 
 
 def _id(text: str, what: str) -> int:
     if not _ID.match(text):
-        raise _RefusedError(404, f"no {what} #{text}")
+        raise HttpError(404, f"no {what} #{text}")
     return int(text)
 
 
@@ -214,289 +200,259 @@ def _at(moment: AwareDatetime | None) -> int | None:
 # --- The router ----------------------------------------------------------------------------
 
 
-def operator_router(  # noqa: PLR0915 (one closure per endpoint)
-    incidents: IncidentStore,
-    maintenance: MaintenanceStore,
-    audit: AuditLog,
-    tokens: TokenStore,
-    clock: Clock,
-    contract: Contract,
-    on_change: OnChange | None = None,
-) -> APIRouter:
-    """The operator API over the given stores; ``clock`` gives now in microseconds."""
-    router = APIRouter(prefix="/api/v1/admin")
+@dataclass(frozen=True)
+class OperatorApi:
+    """What the operator API runs on (``app.state.operator``); ``clock`` gives now in
+    microseconds."""
 
-    async def actor_of(request: Request) -> str:
-        match = _BEARER.match(request.headers.get("authorization", ""))
-        if match is None:
-            raise _RefusedError(
-                401, "missing bearer token: send Authorization: Bearer <admin token>"
-            )
-        info = await run_in_threadpool(tokens.identify, match.group(1))
-        if info is None:
-            raise _RefusedError(401, "unknown or revoked token")
-        if info.scope != "admin":
-            raise _RefusedError(
-                403,
-                f"a token with scope {info.scope} cannot use the operator API; use an admin token",
-            )
-        return info.name
+    incidents: IncidentStore
+    maintenance: MaintenanceStore
+    audit: AuditLog
+    clock: Clock
+    contract: Contract
+    on_change: OnChange | None = None
 
-    async def handle(
-        request: Request,
-        work: Callable[[str], Awaitable[tuple[int, dict[str, Any], View | None]]],
-    ) -> JSONResponse:
-        try:
-            actor = await actor_of(request)
-            status, body, changed = await work(actor)
-        except _RefusedError as refused:
-            return _error(refused.status, refused.message)
-        except NotFoundError as error:
-            return _error(404, str(error))
-        except ConflictError as error:
-            return _error(409, str(error))
-        except UserError as error:
-            return _error(422, str(error))
-        except STORE_UNAVAILABLE as error:
-            log.warning("operator request failed: %s", str(error).splitlines()[0])
-            return _error(503, "the database is unavailable now; try again later")
-        if changed is not None and on_change is not None:
+    def changed(self, status: int, body: dict[str, Any], view: View) -> JSONResponse:
+        """The answer to a committed write, after ``on_change`` has seen ``view``."""
+        if self.on_change is not None:
             try:
-                on_change(changed)
+                self.on_change(view)
             except Exception:  # the change is committed; a failing hook must not hide it
-                log.exception(
-                    "on_change hook failed for %s #%s", type(changed).__name__, changed.id
-                )
+                log.exception("on_change hook failed for %s #%s", type(view).__name__, view.id)
         return JSONResponse(body, status_code=status)
 
-    def incident_reply(status: int, view: IncidentView) -> tuple[int, dict[str, Any], View]:
-        return status, {"incident": incident_json(view)}, view
-
-    @router.post("/incidents")
-    async def open_incident(request: Request) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            body = await _parse(request, OpenIncident)
-            view = await run_in_threadpool(
-                lambda: incidents.open(
-                    title=body.title,
-                    services=body.services,
-                    impact=body.impact,
-                    status=body.status,
-                    started=_at(body.started),
-                    body=body.body,
-                    location=body.location,
-                    actor=actor,
-                    now=clock(),
-                )
-            )
-            return incident_reply(201, view)
-
-        return await handle(request, work)
-
-    @router.get("/incidents")
-    async def list_incidents(request: Request) -> JSONResponse:
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            given = request.query_params.get("active")
-            if given not in (None, "true", "false"):
-                raise _RefusedError(422, f"active: expected true or false, got {given!r}")
-            active = None if given is None else given == "true"
-            views = await run_in_threadpool(lambda: incidents.all(active=active))
-            return 200, {"incidents": [incident_json(v) for v in views]}, None
-
-        return await handle(request, work)
-
-    @router.get("/incidents/{incident_id}")
-    async def show_incident(request: Request, incident_id: str) -> JSONResponse:
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            view = await run_in_threadpool(incidents.get, _id(incident_id, "incident"))
-            return 200, {"incident": incident_json(view)}, None
-
-        return await handle(request, work)
-
-    def history(
-        subject: Literal["incident", "maintenance"], text: str, what: str, get: Callable[[int], Any]
-    ) -> Callable[[str], Awaitable[tuple[int, dict[str, Any], View | None]]]:
-        """The audit entries of one incident or window (404 when it does not exist)."""
-
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(text, what)
-            await run_in_threadpool(get, number)
-            entries = await run_in_threadpool(audit.history, subject, number)
-            return 200, {"history": [audit_json(e) for e in entries]}, None
-
-        return work
-
-    @router.get("/incidents/{incident_id}/history")
-    async def incident_history(request: Request, incident_id: str) -> JSONResponse:
-        return await handle(request, history("incident", incident_id, "incident", incidents.get))
-
-    @router.post("/incidents/{incident_id}/updates")
-    async def post_update(request: Request, incident_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            body = await _parse(request, PostUpdate)
-            view = await run_in_threadpool(
-                lambda: incidents.add_update(
-                    number, status=body.status, body=body.body, actor=actor, now=clock()
-                )
-            )
-            return incident_reply(201, view)
-
-        return await handle(request, work)
-
-    @router.post("/incidents/{incident_id}/classify")
-    async def classify(request: Request, incident_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            body = await _parse(request, Classify)
-            view = await run_in_threadpool(
-                lambda: incidents.classify(
-                    number,
-                    cause=body.cause,
-                    start=_at(body.start),
-                    end=_at(body.end),
-                    actor=actor,
-                    now=clock(),
-                )
-            )
-            return incident_reply(200, view)
-
-        return await handle(request, work)
-
-    @router.post("/incidents/{incident_id}/resolve")
-    async def resolve(request: Request, incident_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            body = await _parse(request, Resolve)
-            view = await run_in_threadpool(
-                lambda: incidents.resolve(
-                    number, at=_at(body.resolved), body=body.body, actor=actor, now=clock()
-                )
-            )
-            return incident_reply(200, view)
-
-        return await handle(request, work)
-
-    @router.patch("/incidents/{incident_id}")
-    async def edit_incident(request: Request, incident_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            body = await _parse(request, EditIncident)
-            view = await run_in_threadpool(
-                lambda: incidents.edit(
-                    number,
-                    title=body.title,
-                    services=body.services,
-                    impact=body.impact,
-                    started=_at(body.started),
-                    resolved=_at(body.resolved),
-                    actor=actor,
-                    now=clock(),
-                )
-            )
-            return incident_reply(200, view)
-
-        return await handle(request, work)
-
-    @router.delete("/incidents/{incident_id}")
-    async def delete_incident(request: Request, incident_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(incident_id, "incident")
-            view = await run_in_threadpool(
-                lambda: incidents.delete(number, actor=actor, now=clock())
-            )
-            return 200, {"deleted": incident_json(view)}, None
-
-        return await handle(request, work)
-
-    def maintenance_reply(status: int, view: MaintenanceView) -> tuple[int, dict[str, Any], View]:
-        notice = notice_for(contract, view).message
-        return status, {"maintenance": maintenance_json(view), "notice": notice}, view
-
-    @router.post("/maintenance")
-    async def create_maintenance(request: Request) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            body = await _parse(request, CreateMaintenance)
-            view = await run_in_threadpool(
-                lambda: maintenance.create(
-                    services=body.services,
-                    title=body.title,
-                    start=to_instant(body.start),
-                    end=to_instant(body.end),
-                    location=body.location,
-                    actor=actor,
-                    now=clock(),
-                )
-            )
-            return maintenance_reply(201, view)
-
-        return await handle(request, work)
-
-    @router.get("/maintenance")
-    async def list_maintenance(request: Request) -> JSONResponse:
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            views = await run_in_threadpool(maintenance.all)
-            return 200, {"maintenance": [maintenance_json(v) for v in views]}, None
-
-        return await handle(request, work)
-
-    @router.get("/maintenance/{window_id}")
-    async def show_maintenance(request: Request, window_id: str) -> JSONResponse:
-        async def work(_actor: str) -> tuple[int, dict[str, Any], View | None]:
-            view = await run_in_threadpool(maintenance.get, _id(window_id, "maintenance window"))
-            status, body, _view = maintenance_reply(200, view)
-            return status, body, None
-
-        return await handle(request, work)
-
-    @router.get("/maintenance/{window_id}/history")
-    async def maintenance_history(request: Request, window_id: str) -> JSONResponse:
-        work = history("maintenance", window_id, "maintenance window", maintenance.get)
-        return await handle(request, work)
-
-    @router.patch("/maintenance/{window_id}")
-    async def edit_maintenance(request: Request, window_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(window_id, "maintenance window")
-            body = await _parse(request, EditMaintenance)
-            view = await run_in_threadpool(
-                lambda: maintenance.edit(
-                    number,
-                    title=body.title,
-                    services=body.services,
-                    start=_at(body.start),
-                    end=_at(body.end),
-                    location=body.location,
-                    actor=actor,
-                    now=clock(),
-                )
-            )
-            return maintenance_reply(200, view)
-
-        return await handle(request, work)
-
-    @router.delete("/maintenance/{window_id}")
-    async def cancel_maintenance(request: Request, window_id: str) -> JSONResponse:
-        async def work(actor: str) -> tuple[int, dict[str, Any], View | None]:
-            number = _id(window_id, "maintenance window")
-            purge = request.query_params.get("purge")
-            if purge not in (None, "true", "false"):
-                raise _RefusedError(422, f"purge: expected true or false, got {purge!r}")
-            if purge == "true":
-                gone = await run_in_threadpool(
-                    lambda: maintenance.delete(number, actor=actor, now=clock())
-                )
-                return 200, {"deleted": maintenance_json(gone)}, None
-            view = await run_in_threadpool(
-                lambda: maintenance.cancel(number, actor=actor, now=clock())
-            )
-            return maintenance_reply(200, view)
-
-        return await handle(request, work)
-
-    return router
+    def maintenance_body(self, view: MaintenanceView) -> dict[str, Any]:
+        notice = notice_for(self.contract, view).message
+        return {"maintenance": maintenance_json(view), "notice": notice}
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": message}, status_code=status, headers=headers)
+def operator_api(request: Request) -> OperatorApi:
+    api: OperatorApi = request.app.state.operator
+    return api
+
+
+Operator = Annotated[OperatorApi, Depends(operator_api)]
+TrueOrFalse = Annotated[str | None, Query(description="true or false")]
+
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["operator"],
+    responses=error_responses(401, 403, 422) | SERVER_ERRORS,
+)
+WRITE = error_responses(400, 404, 408, 409, 413)
+"""What a write to an existing record may answer besides the router's errors."""
+
+
+def mount_operator_api(app: FastAPI, api: OperatorApi, tokens: TokenStore) -> None:
+    """Serve the operator API on ``app`` over ``api``'s stores, for ``tokens``' admins."""
+    install_error_handlers(app)
+    app.state.operator = api
+    app.state.tokens = tokens
+    app.include_router(router)
+
+
+def _boolean(name: str, given: str | None) -> bool | None:
+    if given not in (None, "true", "false"):
+        raise HttpError(422, f"{name}: expected true or false, got {given!r}")
+    return None if given is None else given == "true"
+
+
+@router.post("/incidents", status_code=201, responses=error_responses(400, 408, 413))
+async def open_incident(request: Request, token: AdminToken, api: Operator) -> JSONResponse:
+    body = await _parse(request, OpenIncident)
+    view = await run_in_threadpool(
+        lambda: api.incidents.open(
+            title=body.title,
+            services=body.services,
+            impact=body.impact,
+            status=body.status,
+            started=_at(body.started),
+            body=body.body,
+            location=body.location,
+            actor=token.name,
+            now=api.clock(),
+        )
+    )
+    return api.changed(201, {"incident": incident_json(view)}, view)
+
+
+@router.get("/incidents")
+async def list_incidents(
+    _token: AdminToken, api: Operator, active: TrueOrFalse = None
+) -> JSONResponse:
+    which = _boolean("active", active)
+    views = await run_in_threadpool(lambda: api.incidents.all(active=which))
+    return JSONResponse({"incidents": [incident_json(v) for v in views]})
+
+
+@router.get("/incidents/{incident_id}", responses=error_responses(404))
+async def show_incident(_token: AdminToken, api: Operator, incident_id: str) -> JSONResponse:
+    view = await run_in_threadpool(api.incidents.get, _id(incident_id, "incident"))
+    return JSONResponse({"incident": incident_json(view)})
+
+
+async def _history(
+    api: OperatorApi,
+    subject: Literal["incident", "maintenance"],
+    number: int,
+    get: Callable[[int], Any],
+) -> JSONResponse:
+    """The audit entries of one incident or window (404 when it does not exist)."""
+    await run_in_threadpool(get, number)
+    entries = await run_in_threadpool(api.audit.history, subject, number)
+    return JSONResponse({"history": [audit_json(e) for e in entries]})
+
+
+@router.get("/incidents/{incident_id}/history", responses=error_responses(404))
+async def incident_history(_token: AdminToken, api: Operator, incident_id: str) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    return await _history(api, "incident", number, api.incidents.get)
+
+
+@router.post("/incidents/{incident_id}/updates", status_code=201, responses=WRITE)
+async def post_update(
+    request: Request, token: AdminToken, api: Operator, incident_id: str
+) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    body = await _parse(request, PostUpdate)
+    view = await run_in_threadpool(
+        lambda: api.incidents.add_update(
+            number, status=body.status, body=body.body, actor=token.name, now=api.clock()
+        )
+    )
+    return api.changed(201, {"incident": incident_json(view)}, view)
+
+
+@router.post("/incidents/{incident_id}/classify", responses=WRITE)
+async def classify(
+    request: Request, token: AdminToken, api: Operator, incident_id: str
+) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    body = await _parse(request, Classify)
+    view = await run_in_threadpool(
+        lambda: api.incidents.classify(
+            number,
+            cause=body.cause,
+            start=_at(body.start),
+            end=_at(body.end),
+            actor=token.name,
+            now=api.clock(),
+        )
+    )
+    return api.changed(200, {"incident": incident_json(view)}, view)
+
+
+@router.post("/incidents/{incident_id}/resolve", responses=WRITE)
+async def resolve(
+    request: Request, token: AdminToken, api: Operator, incident_id: str
+) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    body = await _parse(request, Resolve)
+    view = await run_in_threadpool(
+        lambda: api.incidents.resolve(
+            number, at=_at(body.resolved), body=body.body, actor=token.name, now=api.clock()
+        )
+    )
+    return api.changed(200, {"incident": incident_json(view)}, view)
+
+
+@router.patch("/incidents/{incident_id}", responses=WRITE)
+async def edit_incident(
+    request: Request, token: AdminToken, api: Operator, incident_id: str
+) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    body = await _parse(request, EditIncident)
+    view = await run_in_threadpool(
+        lambda: api.incidents.edit(
+            number,
+            title=body.title,
+            services=body.services,
+            impact=body.impact,
+            started=_at(body.started),
+            resolved=_at(body.resolved),
+            actor=token.name,
+            now=api.clock(),
+        )
+    )
+    return api.changed(200, {"incident": incident_json(view)}, view)
+
+
+@router.delete("/incidents/{incident_id}", responses=error_responses(404, 409))
+async def delete_incident(token: AdminToken, api: Operator, incident_id: str) -> JSONResponse:
+    number = _id(incident_id, "incident")
+    view = await run_in_threadpool(
+        lambda: api.incidents.delete(number, actor=token.name, now=api.clock())
+    )
+    return JSONResponse({"deleted": incident_json(view)})
+
+
+@router.post("/maintenance", status_code=201, responses=error_responses(400, 408, 413))
+async def create_maintenance(request: Request, token: AdminToken, api: Operator) -> JSONResponse:
+    body = await _parse(request, CreateMaintenance)
+    view = await run_in_threadpool(
+        lambda: api.maintenance.create(
+            services=body.services,
+            title=body.title,
+            start=to_instant(body.start),
+            end=to_instant(body.end),
+            location=body.location,
+            actor=token.name,
+            now=api.clock(),
+        )
+    )
+    return api.changed(201, api.maintenance_body(view), view)
+
+
+@router.get("/maintenance")
+async def list_maintenance(_token: AdminToken, api: Operator) -> JSONResponse:
+    views = await run_in_threadpool(api.maintenance.all)
+    return JSONResponse({"maintenance": [maintenance_json(v) for v in views]})
+
+
+@router.get("/maintenance/{window_id}", responses=error_responses(404))
+async def show_maintenance(_token: AdminToken, api: Operator, window_id: str) -> JSONResponse:
+    view = await run_in_threadpool(api.maintenance.get, _id(window_id, "maintenance window"))
+    return JSONResponse(api.maintenance_body(view))
+
+
+@router.get("/maintenance/{window_id}/history", responses=error_responses(404))
+async def maintenance_history(_token: AdminToken, api: Operator, window_id: str) -> JSONResponse:
+    number = _id(window_id, "maintenance window")
+    return await _history(api, "maintenance", number, api.maintenance.get)
+
+
+@router.patch("/maintenance/{window_id}", responses=WRITE)
+async def edit_maintenance(
+    request: Request, token: AdminToken, api: Operator, window_id: str
+) -> JSONResponse:
+    number = _id(window_id, "maintenance window")
+    body = await _parse(request, EditMaintenance)
+    view = await run_in_threadpool(
+        lambda: api.maintenance.edit(
+            number,
+            title=body.title,
+            services=body.services,
+            start=_at(body.start),
+            end=_at(body.end),
+            location=body.location,
+            actor=token.name,
+            now=api.clock(),
+        )
+    )
+    return api.changed(200, api.maintenance_body(view), view)
+
+
+@router.delete("/maintenance/{window_id}", responses=error_responses(404, 409))
+async def cancel_maintenance(
+    token: AdminToken, api: Operator, window_id: str, purge: TrueOrFalse = None
+) -> JSONResponse:
+    number = _id(window_id, "maintenance window")
+    if _boolean("purge", purge):
+        gone = await run_in_threadpool(
+            lambda: api.maintenance.delete(number, actor=token.name, now=api.clock())
+        )
+        return JSONResponse({"deleted": maintenance_json(gone)})
+    view = await run_in_threadpool(
+        lambda: api.maintenance.cancel(number, actor=token.name, now=api.clock())
+    )
+    return api.changed(200, api.maintenance_body(view), view)

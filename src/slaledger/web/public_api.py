@@ -3,8 +3,8 @@
 Every document is rendered from the current :class:`StatusSnapshot` once per snapshot (see
 :mod:`slaledger.web.snapshot_cache`). Availabilities are percentages as decimal strings
 rounded half-even to 6 places, as in the report JSON; instants are ISO 8601 UTC with ``Z``.
-Errors are ``{"error": "..."}``: 404 for an unknown service or location, 422 for a bad
-query parameter.
+Errors are ``{"error": "..."}`` (:mod:`slaledger.web.errors`): 404 for an unknown service or
+location, 422 for a bad query parameter.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from slaledger.core.contract import Contract, Service
@@ -31,6 +31,8 @@ from slaledger.core.publication import (
     StatusSnapshot,
 )
 from slaledger.core.timebase import format_instant
+from slaledger.errors import HttpError
+from slaledger.web.errors import SERVER_ERRORS, error_responses
 from slaledger.web.snapshot_cache import JSON, SnapshotCache
 
 AVAILABILITY = r"^[0-9]{1,3}\.[0-9]{6}$"
@@ -67,10 +69,6 @@ def maintenance_status(item: MaintenanceView, now: int) -> MaintenanceStatus:
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ErrorOut(_Out):
-    error: str
 
 
 class ProbeRatioOut(_Out):
@@ -428,13 +426,6 @@ def _month_out(figure: MonthFigure) -> MonthOut:
     )
 
 
-class QueryError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 def _date_bounds(start: str | None, end: str | None) -> tuple[str, str]:
     """Inclusive ``YYYY-MM-DD`` bounds; a month alone means its first or last day (``from``
     after ``to`` is an empty range, not an error)."""
@@ -444,7 +435,7 @@ def _date_bounds(start: str | None, end: str | None) -> tuple[str, str]:
             bounds.append("0000-01-01" if name == "from" else "9999-12-31")
             continue
         if not _DATE_PARAM.match(value):
-            raise QueryError(
+            raise HttpError(
                 422, f"{name}: expected a date YYYY-MM-DD or a month YYYY-MM, got {value!r}"
             )
         # Bounds compare as text, so 2026-02-31 simply means the end of February.
@@ -466,7 +457,7 @@ def uptime_document(
     if service is not None:
         views = [view for view in views if view.id == service]
         if not views:
-            raise QueryError(404, f"service: unknown service {service!r}")
+            raise HttpError(404, f"service: unknown service {service!r}")
     out = []
     for view in views:
         if location is None:
@@ -474,7 +465,7 @@ def uptime_document(
         elif location in view.locations:
             months = view.locations[location]
         elif service is not None:
-            raise QueryError(404, f"location: service {service!r} has no location {location!r}")
+            raise HttpError(404, f"location: service {service!r} has no location {location!r}")
         else:
             continue
         out.append(
@@ -508,15 +499,12 @@ def uptime_document(
 
 # --- Routers -------------------------------------------------------------------------------
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorOut, "description": "Unknown service or location"},
-    422: {"model": ErrorOut, "description": "Bad query parameter"},
-}
+_ERRORS = error_responses(404, 422, _404="Unknown service or location", _422="Bad query parameter")
 
 
 def public_api_router(contract: Contract, cache: SnapshotCache) -> APIRouter:
     """``/api/v1/sla|status|uptime|incidents|maintenance`` from ``cache``'s snapshots."""
-    router = APIRouter(prefix="/api/v1", tags=["public"])
+    router = APIRouter(prefix="/api/v1", tags=["public"], responses=SERVER_ERRORS)
 
     def sla_bytes(snapshot: StatusSnapshot) -> bytes:
         return _json(sla_document(contract, snapshot))
@@ -585,13 +573,10 @@ def public_api_router(contract: Contract, cache: SnapshotCache) -> APIRouter:
     ) -> Response:
         key = "\0".join(["uptime", service or "", location or "", start or "", end or ""])
         key += f"\0{service is None}{location is None}{start is None}{end is None}"
-        try:
-            return cache.response(
-                request,
-                key,
-                lambda snapshot: _json(uptime_document(snapshot, service, location, start, end)),
-            )
-        except QueryError as problem:
-            return JSONResponse({"error": problem.message}, status_code=problem.status)
+        return cache.response(
+            request,
+            key,
+            lambda snapshot: _json(uptime_document(snapshot, service, location, start, end)),
+        )
 
     return router

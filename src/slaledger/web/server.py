@@ -26,6 +26,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
+from slaledger.core.timebase import Clock
 from slaledger.errors import Problem, UsageError
 from slaledger.notify.outbox import Notifier, OutboxWorker
 from slaledger.probes.result import ProbeResult
@@ -33,13 +34,8 @@ from slaledger.probes.scheduler import ScheduledCheck, Scheduler, checks_for_loc
 from slaledger.status.publisher_process import PublisherProcess
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.tokens import TokenStore
-from slaledger.web.app import (
-    DEFAULT_INGEST_HORIZON,
-    Clock,
-    Ingestor,
-    Publication,
-    create_app,
-)
+from slaledger.web.app import Publication, create_app
+from slaledger.web.ingest import DEFAULT_INGEST_HORIZON, Ingestor
 from slaledger.web.snapshot_cache import SnapshotCache
 
 log = logging.getLogger("slaledger.serve")

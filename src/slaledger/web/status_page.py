@@ -36,6 +36,7 @@ from slaledger.core.publication import (
 )
 from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant
 from slaledger.web.badges import badges_router, truncated
+from slaledger.web.errors import install_error_handlers
 from slaledger.web.public_api import maintenance_status, public_api_router
 from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
 from slaledger.web.statuspage_api import statuspage_router
@@ -396,6 +397,7 @@ def mount_public_web(
 ) -> SnapshotCache:
     """Put the page, both JSON APIs, badges and ``/api/v1/openapi.json`` on ``app``, with
     the cached routes served ahead of FastAPI's routing. Returns the shared cache."""
+    install_error_handlers(app)
     cache = SnapshotCache(snapshots)
     api = public_api_router(contract, cache)
     statuspage = statuspage_router(cache, page_url=page_url)

@@ -32,6 +32,7 @@ from slaledger.core.publication import (
     StatusSnapshot,
 )
 from slaledger.core.timebase import from_instant
+from slaledger.web.errors import SERVER_ERRORS
 from slaledger.web.public_api import maintenance_status
 from slaledger.web.snapshot_cache import JSON, Render, SnapshotCache
 from slaledger.web.wording import emergency_text
@@ -484,7 +485,7 @@ ROUTES: tuple[tuple[str, type[BaseModel], str], ...] = (
 
 def statuspage_router(cache: SnapshotCache, *, page_url: str = "") -> APIRouter:
     """``/api/v2/*.json`` as Statuspage serves them; ``page_url`` is the page's public URL."""
-    router = APIRouter(prefix="/api/v2", tags=["statuspage"])
+    router = APIRouter(prefix="/api/v2", tags=["statuspage"], responses=SERVER_ERRORS)
 
     def renderer(path: str) -> Render:
         def render(snapshot: StatusSnapshot) -> bytes:

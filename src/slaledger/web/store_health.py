@@ -11,7 +11,6 @@ not current. ``GET /healthz`` says the same, as ``ok`` or ``failing``.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -19,17 +18,16 @@ import time
 from collections.abc import Callable
 from html import escape
 
-import psycopg
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from slaledger.web.errors import RETRY_AFTER_SECONDS, STORE_ERRORS, error_body, first_line
+
+__all__ = ["RETRY_AFTER_SECONDS", "STORE_ERRORS", "HealthGate", "StoreHealth", "first_line"]
+
 log = logging.getLogger("slaledger.health")
 
-STORE_ERRORS = (SQLAlchemyError, DBAPIError, sqlite3.DatabaseError, psycopg.Error)
-"""What a failing database raises: locked, unreachable, corrupt, out of space."""
-RETRY_AFTER_SECONDS = 5
 CHECK_SECONDS = 5.0
 HOLD_SECONDS = 30.0
 _TABLES = ("tokens", "incidents", "maintenance", "observations", "segments")
@@ -45,11 +43,6 @@ Problem = Callable[[], str | None]
 
 def _queries() -> list[str]:
     return [f"SELECT 1 FROM {table} LIMIT 1" for table in _TABLES]
-
-
-def first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 class StoreHealth:
@@ -149,8 +142,7 @@ class StoreHealth:
 
 
 def _json_503(message: str) -> tuple[bytes, bytes]:
-    body = json.dumps({"error": f"figures are not current: {message}; try again later"})
-    return body.encode(), b"application/json"
+    return error_body(f"figures are not current: {message}; try again later"), b"application/json"
 
 
 def _html_503(message: str) -> tuple[bytes, bytes]:
