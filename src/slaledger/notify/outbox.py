@@ -108,7 +108,7 @@ def enqueue_for(store: SubscriberStore, site: Site, change: Change, now: int) ->
 class Notifier:
     """:func:`enqueue_for` with its dependencies, for the composition root.
 
-    ``operator_router(on_change=notifier.on_change)``: the operator API calls its hook on the
+    ``OperatorApi(on_change=notifier.on_change)``: the operator API calls its hook on the
     event loop, so :meth:`on_change` runs the fan-out in a thread (never blocking requests)
     and then wakes the worker. A fan-out lost to a crash is made up by :meth:`catch_up` at
     start-up: states already sent are skipped.
