@@ -249,5 +249,5 @@ def test_power_fault_and_probe_outage_count_their_union(
     )
     assert power["episodes"][0]["reason"] == (
         "down 25m00s from first failed to first successful probe, merged with a recorded "
-        "outage; 25m00s counted, rounded up to 25 min"
+        "outage (UPS transfer fault); 25m00s counted, rounded up to 25 min"
     )

@@ -87,7 +87,7 @@ def test_power_fault_overlapping_a_probe_outage_counts_the_union(hosting: Contra
                 25,
                 "counted",
                 "down 25m00s from first failed to first successful probe, merged with a "
-                "recorded outage; 25m00s counted, rounded up to 25 min",
+                "recorded outage (UPS transfer fault); 25m00s counted, rounded up to 25 min",
             )
         ],
     )
@@ -116,7 +116,8 @@ def test_outage_where_no_probe_reports_gets_its_own_result(hosting: Contract) ->
                 "2026-10-07T10:20:00.5Z",
                 21,
                 "counted",
-                "down 20m00.5s in a recorded outage; 20m00.5s counted, rounded up to 21 min",
+                "down 20m00.5s in a recorded outage (UPS transfer fault); 20m00.5s counted, "
+                "rounded up to 21 min",
             )
         ],
     )
@@ -156,7 +157,7 @@ def test_announced_maintenance_excludes_recorded_outage_time(hosting: Contract) 
     fra = result(report, "power", "fra")
     assert fra["downtime_minutes"] == 5
     assert fra["episodes"][0]["reason"] == (
-        "down 20m00s in a recorded outage; 5m00s counted, rounded up to 5 min"
+        "down 20m00s in a recorded outage (UPS transfer fault); 5m00s counted, rounded up to 5 min"
     )
 
 
@@ -171,7 +172,8 @@ def test_outage_still_needs_confirmation_across_locations() -> None:
     assert api["downtime_minutes"] == 5
     assert api["episodes"][0]["reason"] == (
         "down 5m00s from first failed to first successful probe, merged with a recorded "
-        "outage; 5m00s counted, rounded up to 5 min; confirmed by at least 2 locations"
+        "outage (UPS transfer fault); 5m00s counted, rounded up to 5 min; confirmed by at "
+        "least 2 locations"
     )
 
 
@@ -203,7 +205,7 @@ def test_continuous_failure_fails_every_bucket_the_outage_overlaps() -> None:
                 "2026-10-07T10:25:00Z",
                 25,
                 "counted",
-                "25 min down (minimum 5m); includes a recorded outage",
+                "25 min down (minimum 5m); includes a recorded outage (UPS transfer fault)",
             )
         ],
     )
@@ -221,7 +223,8 @@ def test_continuous_failure_short_outage_is_too_short() -> None:
             "2026-10-07T10:04:00Z",
             0,
             "too-short",
-            "4 min down, shorter than the 5m minimum; includes a recorded outage",
+            "4 min down, shorter than the 5m minimum; includes a recorded outage (UPS "
+            "transfer fault)",
         )
     ]
 

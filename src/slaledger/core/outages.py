@@ -43,6 +43,26 @@ class Outage:
     line: int | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class RecordedSpans(IntervalSet):
+    """Recorded outage time (a union), with each record's span and note for the episodes'
+    reasons. Equal to any :class:`IntervalSet` of the same intervals."""
+
+    notes: tuple[tuple[int, int, str], ...] = ()
+
+
+def notes_between(spans: Iterable[IntervalSet], start: int, end: int) -> str:
+    """`` (note, note)``: the notes of recorded outages overlapping ``[start, end)``, or ``""``."""
+    found = dict.fromkeys(
+        note
+        for recorded in spans
+        if isinstance(recorded, RecordedSpans)
+        for a, b, note in recorded.notes
+        if note and a < end and start < b
+    )
+    return f" ({', '.join(found)})" if found else ""
+
+
 class OutageError(UserError):
     """An outage record names a service or location it cannot apply to."""
 
@@ -92,6 +112,7 @@ def outage_intervals(contract: Contract, outages: Iterable[Outage]) -> dict[Outa
     """
     problems: list[Problem] = []
     pairs: dict[OutageKey, list[tuple[int, int]]] = {}
+    notes: dict[OutageKey, list[tuple[int, int, str]]] = {}
     for outage in outages:
         problem = outage_problem(contract, outage)
         if problem is not None:
@@ -104,9 +125,17 @@ def outage_intervals(contract: Contract, outages: Iterable[Outage]) -> dict[Outa
         )
         for location in where or ():
             pairs.setdefault((outage.service, location), []).append((outage.start, outage.end))
+            if outage.note:
+                notes.setdefault((outage.service, location), []).append(
+                    (outage.start, outage.end, outage.note)
+                )
     if problems:
         raise OutageError(problems)
-    return {key: IntervalSet.of(spans) for key, spans in pairs.items()}
+    merged = {key: IntervalSet.of(spans) for key, spans in pairs.items()}
+    return {
+        key: RecordedSpans(union.starts, union.ends, tuple(notes.get(key, ())))
+        for key, union in merged.items()
+    }
 
 
 def from_records(

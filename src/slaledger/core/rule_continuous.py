@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from slaledger.core.contract import ContinuousFailure
 from slaledger.core.durations import format_duration
 from slaledger.core.intervals import IntervalSet
+from slaledger.core.outages import notes_between
 from slaledger.core.outcomes import DOWN
 from slaledger.core.report import Episode, EpisodeStatus
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
@@ -200,7 +201,11 @@ def settle_continuous_failure(
                 else None
             ),
             confirm=confirm,
-            recorded=bool(n_recorded[index]),
+            recorded=(
+                _recorded_notes(data, key, start, start + int(run_length[index]) * US_PER_MINUTE)
+                if n_recorded[index]
+                else None
+            ),
         )
         episodes.setdefault(key, []).append(episode)
     return {
@@ -220,7 +225,7 @@ def _episode(
     counted: int,
     emergency_at: int | None,
     confirm: int,
-    recorded: bool = False,
+    recorded: str | None = None,
 ) -> Episode:
     end = start + length * US_PER_MINUTE
     minimum = format_duration(rule.min_duration)
@@ -241,11 +246,21 @@ def _episode(
         if emergency_at is not None:
             status = "emergency-maintenance"
             reason += "; during " + _emergency_reason(data, key, emergency_at)
-    if recorded:
-        reason += "; includes a recorded outage"
+    if recorded is not None:
+        reason += f"; includes a recorded outage{recorded}"
     if confirm > 1:
         reason += f"; confirmed by at least {confirm} locations"
     return Episode(start, end, counted, status, reason)
+
+
+def _recorded_notes(data: RuleInput, key: ResultKey, start: int, end: int) -> str:
+    """The notes of the recorded outages of ``key`` overlapping ``[start, end)``."""
+    sets = [
+        spans
+        for (service, location), spans in data.outages.items()
+        if service == key[0] and (key[1] is None or location == key[1])
+    ]
+    return notes_between(sets, start, end)
 
 
 def _emergency_reason(data: RuleInput, key: ResultKey, bucket_start: int) -> str:

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from slaledger.core.contract import FirstFailToFirstSuccess
 from slaledger.core.intervals import IntervalSet, at_least
+from slaledger.core.outages import notes_between
 from slaledger.core.outcomes import CHUNK_ROWS, DOWN, UP
 from slaledger.core.report import Episode, EpisodeStatus
 from slaledger.core.rule_input import ResultKey, RuleInput, RuleOutcome
@@ -165,7 +166,11 @@ def settle_first_fail(
             .difference(data.excluded_for(*key))
         )
         sources = (
-            _Sources(_union_for(probed, key), _union_for(data.outages, key))
+            _Sources(
+                _union_for(probed, key),
+                _union_for(data.outages, key),
+                tuple(_sets_for(data.outages, key)),
+            )
             if key[0] in with_recorded
             else None
         )
@@ -182,24 +187,34 @@ class _Sources:
 
     probes: IntervalSet
     outages: IntervalSet
+    recorded: tuple[IntervalSet, ...]
+    """The outage sets themselves, with their notes."""
 
     def origin(self, start: int, end: int) -> str:
         """How an episode ``[start, end)`` was seen, for its reason."""
         from_probes = bool(self.probes.clip(start, end))
         if not self.outages.clip(start, end):
             return _PROBED
+        notes = notes_between(self.recorded, start, end)
         if not from_probes:
-            return "in a recorded outage"
-        return f"{_PROBED}, merged with a recorded outage"
+            return f"in a recorded outage{notes}"
+        return f"{_PROBED}, merged with a recorded outage{notes}"
 
 
-def _union_for(intervals: Mapping[tuple[int, int], IntervalSet], key: ResultKey) -> IntervalSet:
-    """The union over the locations ``key`` stands for (one, or all when ``key[1]`` is None)."""
-    found = [
+def _sets_for(
+    intervals: Mapping[tuple[int, int], IntervalSet], key: ResultKey
+) -> list[IntervalSet]:
+    """The sets of the locations ``key`` stands for (one, or all when ``key[1]`` is None)."""
+    return [
         spans
         for (service, location), spans in intervals.items()
         if service == key[0] and (key[1] is None or location == key[1])
     ]
+
+
+def _union_for(intervals: Mapping[tuple[int, int], IntervalSet], key: ResultKey) -> IntervalSet:
+    """The union over the locations ``key`` stands for."""
+    found = _sets_for(intervals, key)
     return at_least(found, 1) if found else IntervalSet.empty()
 
 
