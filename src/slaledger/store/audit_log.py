@@ -22,7 +22,7 @@ from slaledger.core.publication import EARLIEST_INSTANT, FUTURE_HORIZON, instant
 from slaledger.errors import Problem, UserError
 from slaledger.store.operations_schema import audit_log
 
-Subject = Literal["incident", "maintenance"]
+Subject = Literal["incident", "maintenance", "record"]
 AUTOMATIC_ACTOR = "slaledger"
 """Who automatic incident detection acts as in the audit log and in updates."""
 

@@ -1,0 +1,103 @@
+"""Records checked against their contract: locations and services it declares, each record
+once per batch, and the span of instants a settlement may need a record for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slaledger.core.contract import Contract
+from slaledger.core.records import (
+    AnyRecord,
+    Claim,
+    Ddos,
+    HardwareSwap,
+    Outage,
+    Provisioning,
+    Ticket,
+    record_key,
+)
+
+
+@dataclass(frozen=True)
+class RecordMistake:
+    """What is wrong with the record at ``index`` of a batch, and in which field."""
+
+    index: int
+    field: str
+    message: str
+
+
+def undeclared(contract: Contract, record: AnyRecord) -> tuple[str, str] | None:
+    """``(field, message)`` when ``record`` names a service or location ``contract`` does not
+    declare (a location is checked only when the contract declares locations)."""
+    if isinstance(record, Outage):
+        if record.service not in contract.services:
+            return (
+                "service",
+                f"unknown service {record.service!r}; contract {contract.contract} has: "
+                + ", ".join(contract.services),
+            )
+        allowed = contract.locations_of(record.service)
+        if record.location is not None and allowed is not None and record.location not in allowed:
+            return (
+                "location",
+                f"location {record.location!r} is not a location of service {record.service} "
+                f"of contract {contract.contract} ({', '.join(allowed)})",
+            )
+        return None
+    location = getattr(record, "location", None)
+    if location is not None:
+        why = contract.undeclared(location)
+        if why is not None:
+            return "location", f"location {why}"
+    return None
+
+
+def check_batch(contract: Contract, records: Sequence[AnyRecord]) -> list[RecordMistake]:
+    """Every record naming something ``contract`` lacks, and every record whose kind and id
+    an earlier one of the batch already has (a batch holds one version of each record)."""
+    mistakes: list[RecordMistake] = []
+    seen: dict[tuple[str, str], int] = {}
+    for index, record in enumerate(records):
+        found = undeclared(contract, record)
+        if found is not None:
+            mistakes.append(RecordMistake(index, *found))
+        key = (record.kind, record_key(record))
+        first = seen.setdefault(key, index)
+        if first != index:
+            field = "id" if record.id is not None else _key_fields(record)
+            mistakes.append(
+                RecordMistake(
+                    index,
+                    field,
+                    f"expected each {record.kind} once, got {key[1]!r} again (first at #{first})",
+                )
+            )
+    return mistakes
+
+
+def _key_fields(record: AnyRecord) -> str:
+    return "start" if isinstance(record, Outage) else "month"
+
+
+def record_span(record: AnyRecord) -> tuple[int, int | None]:
+    """The instants a settlement may need ``record`` for: from the first to the last
+    (``None`` while it is open, or for a claim, which any month may read).
+
+    A ticket belongs to the month it was opened in, a DDoS event to that of its detection and
+    a provisioning request, for trailing windows, to the instant it was requested; a swap
+    belongs to the month it was replaced in, or to every month while it is not.
+    """
+    if isinstance(record, Ticket):
+        return record.opened, record.opened
+    if isinstance(record, HardwareSwap):
+        return record.diagnosed, record.replaced
+    if isinstance(record, Ddos):
+        return record.detected, record.detected
+    if isinstance(record, Provisioning):
+        return record.requested, record.requested
+    if isinstance(record, Outage):
+        return record.start, record.end
+    assert isinstance(record, Claim)
+    return 0, None
