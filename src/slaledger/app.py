@@ -23,16 +23,19 @@ from slaledger.core.observations import Observations
 from slaledger.core.outages import OutageKey, outage_intervals
 from slaledger.core.outages import from_records as outages_from_records
 from slaledger.core.periods import calendar_month, parse_month
+from slaledger.core.record_checks import check_batch, record_lookback
 from slaledger.core.records import AnyRecord, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
-from slaledger.errors import Problem, UsageError
+from slaledger.errors import Problem, RecordsError, UsageError
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.files.csv_observations import read_observations
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
+from slaledger.files.imports.helpdesk import ImportedRecords
+from slaledger.files.imports.record_files import RecordFormat, read_record_file
 from slaledger.files.records_jsonl import read_located_records
 from slaledger.files.report_render import render_json
 from slaledger.store.observation_store import ObservationStore
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from slaledger.notify.email_sender import SmtpSettings
+    from slaledger.store.record_store import StoreOutcome
     from slaledger.web.server import Publishing
 
 
@@ -135,7 +139,27 @@ class Settlement:
         from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
 
         stored = MaintenanceStore(stores.engine, self.contract).events()
-        return replace(self, events=merge_events(self.events, stored))
+        return replace(self, events=merge_events(self.events, stored)).with_stored_records(
+            stores.engine
+        )
+
+    def with_stored_records(self, engine: Engine) -> Settlement:
+        """This settlement with the records stored for its contract (``records import``, the
+        operator API), unless a records file was given or none are stored."""
+        from slaledger.store.record_store import RecordStore  # noqa: PLC0415
+
+        store = RecordStore(engine)
+        if self.records is not None or not store.has_records(self.contract.contract):
+            return self
+        period = calendar_month(*self.month, self.contract.zone)
+        end = max(period.end, self.at or period.end)
+        found = store.records(
+            self.contract.contract, period.start - record_lookback(self.contract), end
+        )
+        records = RecordSet.of(found)
+        source = f"records stored for {self.contract.contract}"
+        outages = outage_intervals(self.contract, outages_from_records(records.outages, source))
+        return replace(self, records=records, outages=outages)
 
     def settle_classified(self, classified: Classified) -> Report:
         report = settle_classified(
@@ -353,3 +377,55 @@ def build_publishing(
         allow_private_webhooks=options.allow_private_webhooks,
     )
     return Publishing(publisher, publication, worker, notifier)
+
+
+def import_records(
+    engine: Engine,
+    contract: Contract,
+    imported: ImportedRecords,
+    *,
+    now: int,
+    actor: str,
+) -> StoreOutcome:
+    """Store records read from a file for ``contract``, all or nothing: a record naming a
+    service or location the contract lacks, or one the file already holds, is refused with
+    its line and nothing of the file is stored."""
+    from slaledger.store.record_store import RecordStore  # noqa: PLC0415
+
+    mistakes = check_batch(contract, imported.records)
+    if mistakes:
+        raise RecordsError(
+            [
+                Problem(
+                    mistake.message, imported.source, imported.lines[mistake.index], mistake.field
+                )
+                for mistake in mistakes
+            ]
+        )
+    return RecordStore(engine).store(contract.contract, imported.records, now=now, actor=actor)
+
+
+def import_record_file(
+    contract_path: Path,
+    file_path: Path,
+    db_url: str,
+    fmt: RecordFormat,
+    *,
+    now: int,
+    actor: str,
+    severity_map: Sequence[str] = (),
+    customer_map: Sequence[str] = (),
+    timezone: str | None = None,
+) -> tuple[int, StoreOutcome]:
+    """``slaledger records import``: read and check the whole file, then store it in one
+    transaction; how many records were read and what storing them did."""
+    contract = load_contract(contract_path)
+    imported = read_record_file(
+        file_path, fmt, severity_map=severity_map, customer_map=customer_map, timezone=timezone
+    )
+    stores = open_stores(db_url)
+    try:
+        outcome = import_records(stores.engine, contract, imported, now=now, actor=actor)
+    finally:
+        stores.engine.dispose()
+    return len(imported.records), outcome

@@ -13,6 +13,7 @@ from slaledger.cli import (
     import_file,
     incident,
     maintenance,
+    records,
     report,
     retention,
     serve,
@@ -37,6 +38,7 @@ for _module in (
     incident,
     maintenance,
     demo,
+    records,
 ):
     cli.add_command(_module.command)
 cli.add_command(retention.retain_command)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from slaledger.core.commitment_spec import Percentile
 from slaledger.core.contract import Contract
+from slaledger.core.outages import from_records as outages_from_records
+from slaledger.core.outages import outage_problem
 from slaledger.core.records import (
     AnyRecord,
     Claim,
@@ -30,22 +33,11 @@ class RecordMistake:
 
 def undeclared(contract: Contract, record: AnyRecord) -> tuple[str, str] | None:
     """``(field, message)`` when ``record`` names a service or location ``contract`` does not
-    declare (a location is checked only when the contract declares locations)."""
+    declare (a location is checked only when the contract declares locations), or is an
+    outage of a service whose rule cannot take one."""
     if isinstance(record, Outage):
-        if record.service not in contract.services:
-            return (
-                "service",
-                f"unknown service {record.service!r}; contract {contract.contract} has: "
-                + ", ".join(contract.services),
-            )
-        allowed = contract.locations_of(record.service)
-        if record.location is not None and allowed is not None and record.location not in allowed:
-            return (
-                "location",
-                f"location {record.location!r} is not a location of service {record.service} "
-                f"of contract {contract.contract} ({', '.join(allowed)})",
-            )
-        return None
+        problem = outage_problem(contract, outages_from_records([record])[0])
+        return None if problem is None else (problem.field or "service", problem.message)
     location = getattr(record, "location", None)
     if location is not None:
         why = contract.undeclared(location)
@@ -101,3 +93,16 @@ def record_span(record: AnyRecord) -> tuple[int, int | None]:
         return record.start, record.end
     assert isinstance(record, Claim)
     return 0, None
+
+
+LOOKBACK_MARGIN = 86_400_000_000
+"""A day more than the longest trailing window, for local days that start before UTC's."""
+
+
+def record_lookback(contract: Contract) -> int:
+    """How long before a month the records its settlement reads may start: the longest
+    trailing window of the contract's percentile commitments, and a day."""
+    windows = [
+        spec.window for spec in contract.commitments.values() if isinstance(spec, Percentile)
+    ]
+    return max(windows, default=0) + LOOKBACK_MARGIN

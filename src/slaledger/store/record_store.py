@@ -160,6 +160,12 @@ class RecordStore:
             payloads = connection.execute(query).scalars().all()
         return [RECORD_ADAPTER.validate_json(payload) for payload in payloads]
 
+    def has_records(self, contract: str) -> bool:
+        """Whether any record is stored for ``contract``."""
+        query = select(table.c.id).where(table.c.contract == contract).limit(1)
+        with self._engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def version(self, contract: str, kind: str, key: str) -> int | None:
         """The stored version of one record, or ``None`` when it is not stored."""
         c = table.c
