@@ -1,8 +1,8 @@
 """``slaledger demo``: a scripted month of probes for each example contract, settled for real.
 
-The demo takes the path a user takes: it writes the observations CSV and the events file,
-loads them back with the same loaders ``slaledger report`` uses, settles the month, and
-saves the JSON report next to them.
+The demo takes the path a user takes: it writes the observations CSV, the events file and
+(for contracts with commitments) the records, settles the month from those files with the
+use-case ``slaledger report --records`` runs, and saves the JSON report next to them.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from slaledger.app import parse_month_option
+from slaledger.app import parse_month_option, report_from_files
 from slaledger.cli.errors import reports_user_errors
 from slaledger.core.report import Report
-from slaledger.core.settle import settle
 from slaledger.demo import demo_month, events_yaml
 from slaledger.demo.live import run_live
 from slaledger.demo.records import demo_records
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import atomic_write_text
 from slaledger.files.contract_file import load_contract
-from slaledger.files.csv_observations import read_observations, write_observations
-from slaledger.files.events_file import load_events
+from slaledger.files.csv_observations import write_observations
 from slaledger.files.report_render import render_report
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "contracts"
@@ -111,6 +109,8 @@ def command(out: Path, month: str, live: bool, minutes: float, port: int) -> Non
             "--events",
             _quoted(folder / "events.yaml"),
         ]
+        if run.records:
+            words += ["--records", _quoted(folder / "records.jsonl")]
         commands.append(" ".join([*words, "--month", label]))
     console.rule("[bold]Re-run the settlements yourself[/bold]")
     for line in commands:
@@ -152,9 +152,14 @@ def _run(contract_path: Path, folder: Path, year: int, number: int, label: str) 
         atomic_write_text(events_path, events_yaml(data.events, header=header))
         if records.records:
             atomic_write_text(records_path, records.jsonl())
-    observations = read_observations(probes_path, list(contract.services))
-    events = load_events(events_path, contract)
-    report = settle(contract, observations, events, (year, number))
+    # What `slaledger report … --records` does: outages merged into uptime, commitments added.
+    report = report_from_files(
+        contract_path,
+        probes_path,
+        events_path,
+        label,
+        records_path=records_path if records.records else None,
+    )
     with _writing(folder):
         atomic_write_text(folder / f"report-{label}.json", render_report(report, "json"))
     return _Settled(report, data.incidents, len(records.records), records.scripted)
