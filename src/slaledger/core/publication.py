@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Literal, get_args
 
+from slaledger.core.commitment_publication import CommitmentView
 from slaledger.core.timebase import US_PER_DAY, format_instant
 
 ServiceState = Literal[
@@ -180,6 +181,8 @@ class StatusSnapshot:
     """In progress or still to come, soonest first."""
     past_maintenance: tuple[MaintenanceView, ...]
     """Newest first."""
+    commitments: tuple[CommitmentView, ...] = ()
+    """The commitments beyond uptime, in the contract's order: counts and figures only."""
 
     @property
     def stale_services(self) -> tuple[ServiceView, ...]:

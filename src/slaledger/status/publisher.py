@@ -14,11 +14,14 @@ import logging
 import threading
 from collections.abc import Callable
 
+from slaledger.core.commitments import calendar_names
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.live import live_report
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
+from slaledger.files.business_calendars import calendar_of
+from slaledger.status.commitment_figures import CommitmentFigures, RecordSource
 from slaledger.status.figures_job import FiguresJob
 from slaledger.status.snapshot_builder import SnapshotBuilder
 from slaledger.store.figure_store import FigureStore
@@ -50,6 +53,7 @@ class Publisher:
         raw_days: int = DEFAULT_RAW_DAYS,
         minute_days: int = DEFAULT_MINUTE_DAYS,
         title: str | None = None,
+        records: RecordSource | None = None,
     ) -> None:
         self._contract = contract
         self._file_events = file_events
@@ -60,8 +64,12 @@ class Publisher:
         self._raw_days = raw_days
         self._minute_days = minute_days
         self.figures_job = FiguresJob(contract, stores, figures, self.events)
+        commitments = None
+        if records is not None and contract.commitments:
+            calendars = {name: calendar_of(contract, name) for name in calendar_names(contract)}
+            commitments = CommitmentFigures(contract, calendars, records)
         self.builder = SnapshotBuilder(
-            contract, stores, figures, incidents, maintenance, file_events, title
+            contract, stores, figures, incidents, maintenance, file_events, title, commitments
         )
         self._retained_day: int | None = None
         self._lock = threading.Lock()

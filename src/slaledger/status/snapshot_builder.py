@@ -35,6 +35,7 @@ from slaledger.core.publication import (
 from slaledger.core.report import Report, Result
 from slaledger.core.settle import settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
+from slaledger.status.commitment_figures import CommitmentFigures
 from slaledger.status.figures_job import day_text, lookback, month_of, month_text, variants
 from slaledger.store.figure_store import Figure, FigureStore
 from slaledger.store.tiers import LOAD_MARGIN, Stores, load_classified
@@ -206,6 +207,7 @@ class SnapshotBuilder:
         maintenance: MaintenanceSource,
         events: Events | None = None,
         title: str | None = None,
+        commitments: CommitmentFigures | None = None,
     ) -> None:
         self._contract = contract
         self._stores = stores
@@ -217,6 +219,7 @@ class SnapshotBuilder:
         """The figures last read, by the stamp they were read at."""
         self._file_windows = file_maintenance(contract, self._events)
         self._title = title or contract.name
+        self._commitments = commitments
         self._first_seen: dict[str, int] = {}
         """The earliest instant each service was seen at by this builder."""
 
@@ -362,6 +365,7 @@ class SnapshotBuilder:
             recent_incidents=tuple(sorted(recent, key=lambda i: -(i.resolved or 0))),
             upcoming_maintenance=tuple(upcoming),
             past_maintenance=tuple(past[:PAST_MAINTENANCE]),
+            commitments=() if self._commitments is None else self._commitments.views(now),
         )
 
     def _records(

@@ -32,6 +32,7 @@ from slaledger.core.publication import (
 )
 from slaledger.core.timebase import format_instant
 from slaledger.errors import HttpError
+from slaledger.web.commitments_api import CommitmentOut, commitment_out
 from slaledger.web.errors import SERVER_ERRORS, error_responses
 from slaledger.web.snapshot_cache import JSON, SnapshotCache
 
@@ -145,6 +146,10 @@ class SlaOut(_Out):
     generated_at: Instant
     services: list[SlaServiceOut]
     credits: CreditsOut | None
+    commitments: list[CommitmentOut] = Field(
+        description="Commitments beyond uptime (support response, repair deadlines, "
+        "per-event and percentile figures), month by month: counts and figures only."
+    )
 
 
 class UpdateOut(_Out):
@@ -328,6 +333,7 @@ def sla_document(contract: Contract, snapshot: StatusSnapshot) -> SlaOut:
         generated_at=format_instant(snapshot.generated_at),
         services=services,
         credits=credits,
+        commitments=[commitment_out(view) for view in snapshot.commitments],
     )
 
 

@@ -36,6 +36,7 @@ from slaledger.core.publication import (
 )
 from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant
 from slaledger.web.badges import badges_router, truncated
+from slaledger.web.commitment_display import chart, commitment_rows, value_text
 from slaledger.web.errors import install_error_handlers
 from slaledger.web.public_api import maintenance_status, public_api_router
 from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
@@ -217,6 +218,9 @@ def _environment() -> Environment:
         impact_labels=IMPACT_LABELS,
         state_now=state_now,
         stale_newest=stale_newest,
+        commitment_rows=commitment_rows,
+        commitment_chart=chart,
+        value_text=value_text,
     )
     return environment
 
