@@ -338,6 +338,7 @@ def build_publishing(
     from slaledger.store.audit_log import AuditLog  # noqa: PLC0415
     from slaledger.store.incident_store import IncidentStore  # noqa: PLC0415
     from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
+    from slaledger.store.record_store import RecordStore  # noqa: PLC0415
     from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
     from slaledger.web.app import Publication  # noqa: PLC0415
     from slaledger.web.server import Publishing  # noqa: PLC0415
@@ -375,6 +376,7 @@ def build_publishing(
         public_url=site.base_url,
         problem=publisher.problem,
         allow_private_webhooks=options.allow_private_webhooks,
+        records=RecordStore(engine),
     )
     return Publishing(publisher, publication, worker, notifier)
 

@@ -31,6 +31,7 @@ from slaledger.store.audit_log import AuditLog
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.observation_store import ObservationStore
+from slaledger.store.record_store import RecordStore
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenStore
 from slaledger.web import ingest, live
@@ -39,6 +40,7 @@ from slaledger.web.http_guard import BODY_SECONDS, HttpGuard
 from slaledger.web.ingest import DEFAULT_INGEST_HORIZON, Ingestor, IngestService
 from slaledger.web.live import EventsSource, LiveFigures
 from slaledger.web.operator_api import OperatorApi, mount_operator_api
+from slaledger.web.records_api import RecordsApi, mount_records_api
 from slaledger.web.status_page import mount_public_web
 from slaledger.web.store_health import (
     CHECK_SECONDS,
@@ -75,6 +77,8 @@ class Publication:
     """Webhook URLs may name private and loopback addresses (trusted networks only)."""
     max_pending_confirmations: int = MAX_PENDING_CONFIRMATIONS
     """Email subscriptions awaiting confirmation, across all clients, before new ones wait."""
+    records: RecordStore | None = None
+    """Where ``POST /api/v1/admin/records`` stores records; ``None``: the route is absent."""
 
 
 health_router = APIRouter(include_in_schema=False)
@@ -155,6 +159,8 @@ def _publish(
         on_change=publication.on_change,
     )
     mount_operator_api(app, operator, tokens)
+    if publication.records is not None:
+        mount_records_api(app, RecordsApi(publication.records, contract, clock), tokens)
     subscriptions = Subscriptions(
         publication.subscribers,
         clock,

@@ -27,6 +27,7 @@ BODY_LIMITS: tuple[tuple[str, int], ...] = (
     ("/api/v1/ingest", 32 * 1024 * 1024),
     ("/api/v1/admin/incidents", 1024 * 1024),
     ("/api/v1/admin/maintenance", 1024 * 1024),
+    ("/api/v1/admin/records", 32 * 1024 * 1024),
 )
 """Largest body per path prefix (first match); every other path: :data:`DEFAULT_BODY_LIMIT`."""
 BODY_SECONDS = 30.0
