@@ -8,11 +8,17 @@ from typing import Any
 
 import pytest
 
+from conftest import CONTRACTS
+from slaledger.core.commitments import calendar_names
 from slaledger.core.records import RECORD_ADAPTER, AnyRecord
 from slaledger.core.timebase import parse_instant
+from slaledger.demo.records import demo_records
+from slaledger.files.business_calendars import calendar_of
+from slaledger.files.contract_file import load_contract
+from slaledger.status.commitment_figures import CommitmentFigures, FixedRecords
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.database import connect, migrate
-from slaledger.store.record_store import RecordStore, StoreOutcome
+from slaledger.store.record_store import RecordStore, StoredRecords, StoreOutcome
 
 NOW = parse_instant("2026-11-02T08:00:00Z")
 
@@ -139,3 +145,32 @@ def test_a_month_reads_the_records_that_meet_it(stores: tuple[RecordStore, Audit
         ("claim", None),
         ("ticket", "T-0"),
     ]
+
+
+def test_the_stamp_changes_with_every_store_or_replacement(
+    stores: tuple[RecordStore, AuditLog],
+) -> None:
+    store, _ = stores
+    assert store.stamp("hosting") == (0, 0, 0)
+    store.store("hosting", [rec(TICKET)], now=NOW, actor="ops")
+    first = store.stamp("hosting")
+    store.store("hosting", [rec(TICKET)], now=NOW + 1, actor="ops")
+    assert store.stamp("hosting") == first
+    store.store("hosting", [rec(ANSWERED)], now=NOW, actor="ops")
+    assert store.stamp("hosting") == (1, 2, NOW)
+    assert first == (1, 1, NOW)
+
+
+def test_the_publisher_settles_stored_records_as_it_settles_the_same_records_in_memory(
+    stores: tuple[RecordStore, AuditLog],
+) -> None:
+    store, _ = stores
+    contract = load_contract(CONTRACTS / "itstabyl.yaml")
+    records = demo_records(contract, 2026, 10).records
+    store.store(contract.contract, records, now=NOW, actor="demo")
+    calendars = {name: calendar_of(contract, name) for name in calendar_names(contract)}
+    stored = CommitmentFigures(contract, calendars, StoredRecords(store, contract.contract))
+    fixed = CommitmentFigures(contract, calendars, FixedRecords(records))
+    at = parse_instant("2026-11-15T12:00:00Z")
+    assert stored.views(at) == fixed.views(at)
+    assert stored.views(at)

@@ -33,6 +33,7 @@ from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.record_store import RecordStore, StoredRecords
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tiers import Stores
 
@@ -81,6 +82,7 @@ def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publis
         on_change=notifier.on_change,
         raw_days=config.raw_days,
         minute_days=config.minute_days,
+        records=StoredRecords(RecordStore(engine), contract.contract),
     )
 
 

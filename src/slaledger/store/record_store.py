@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
 
 from slaledger.core.record_checks import record_span
 from slaledger.core.records import RECORD_ADAPTER, AnyRecord, record_json, record_key
@@ -166,6 +166,17 @@ class RecordStore:
         with self._engine.connect() as connection:
             return connection.execute(query).first() is not None
 
+    def stamp(self, contract: str) -> tuple[int, int, int]:
+        """Changes whenever a record of ``contract`` is stored or replaced: how many there
+        are, the sum of their versions and the latest instant one was received."""
+        c = table.c
+        query = select(
+            func.count(c.id), func.coalesce(func.sum(c.version), 0), func.max(c.received)
+        ).where(c.contract == contract)
+        with self._engine.connect() as connection:
+            count, versions, latest = connection.execute(query).one()
+        return int(count), int(versions), int(latest or 0)
+
     def version(self, contract: str, kind: str, key: str) -> int | None:
         """The stored version of one record, or ``None`` when it is not stored."""
         c = table.c
@@ -173,3 +184,18 @@ class RecordStore:
         with self._engine.connect() as connection:
             found = connection.execute(query).scalar()
         return None if found is None else int(found)
+
+
+@dataclass(frozen=True)
+class StoredRecords:
+    """The records of one contract in the store, as the publisher reads them (a
+    :class:`~slaledger.status.commitment_figures.RecordSource`)."""
+
+    store: RecordStore
+    contract: str
+
+    def stamp(self) -> object:
+        return self.store.stamp(self.contract)
+
+    def records(self) -> list[AnyRecord]:
+        return self.store.records(self.contract, -(2**62), 2**62)
