@@ -5,13 +5,15 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from api_server import request, serving
 from snapshots import PAGE_URL, Snapshots, public_app, status_snapshot
 
 from slaledger.core.publication import ServiceState
-from slaledger.web.statuspage_api import html_text
+from slaledger.core.timebase import to_instant
+from slaledger.web.statuspage_api import html_text, timestamp
 
 PAGE = {
     "id": "acme-sla",
@@ -275,4 +277,13 @@ def test_html_text_keeps_link_targets() -> None:
 def test_html_text() -> None:
     assert html_text("<p>One &amp; <em>two</em></p><ul><li>a</li><li>b</li></ul>") == (
         "One & two\na\nb"
+    )
+
+
+def test_timestamps_pad_the_year_to_four_digits() -> None:
+    assert timestamp(to_instant(datetime(26, 3, 4, 5, 6, 7, 890_000, tzinfo=UTC))) == (
+        "0026-03-04T05:06:07.890Z"
+    )
+    assert timestamp(to_instant(datetime(2026, 10, 9, 12, 40, 30, tzinfo=UTC))) == (
+        "2026-10-09T12:40:30.000Z"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from slaledger.core.commitment_publication import CommitmentView
 from slaledger.core.timebase import US_PER_DAY, format_instant
@@ -213,3 +213,75 @@ def unpublishable(view: IncidentView | MaintenanceView) -> str | None:
     if not _one_line(view.title):
         return "its title has a line break"
     return None
+
+
+MaintenanceStatus = Literal["scheduled", "in-progress", "completed", "cancelled"]
+
+
+def maintenance_status(item: MaintenanceView, now: int) -> MaintenanceStatus:
+    """Where a maintenance window stands at ``now``."""
+    if item.cancelled:
+        return "cancelled"
+    if item.end <= now:
+        return "completed"
+    return "in-progress" if item.start <= now else "scheduled"
+
+
+# --- The one JSON form of each record ------------------------------------------------------
+# The operator API, the public API and the audit log all write these (the audit log without
+# the id, which it keeps in a column of its own); other tools' formats (Statuspage JSON, Atom,
+# iCalendar) each have one mapping of their own from the views.
+
+
+def _instant_or_none(value: int | None) -> str | None:
+    return None if value is None else instant_text(value)
+
+
+def update_json(update: IncidentUpdate) -> dict[str, Any]:
+    return {
+        "at": instant_text(update.at),
+        "status": update.status,
+        "body_html": update.body_html,
+        "author": update.author,
+    }
+
+
+def incident_json(view: IncidentView) -> dict[str, Any]:
+    """An incident with its updates (oldest first)."""
+    return {
+        "id": view.id,
+        "title": view.title,
+        "services": list(view.services),
+        "status": view.status,
+        "impact": view.impact,
+        "started": instant_text(view.started),
+        "resolved": _instant_or_none(view.resolved),
+        "automatic": view.automatic,
+        "exclusion_cause": view.exclusion_cause,
+        "updates": [update_json(update) for update in view.updates],
+    }
+
+
+def maintenance_json(view: MaintenanceView) -> dict[str, Any]:
+    """A maintenance window as stored (``cancelled``, not where it stands now)."""
+    return {
+        "id": view.id,
+        "title": view.title,
+        "services": view.services if view.services == "*" else list(view.services),
+        "location": view.location,
+        "start": instant_text(view.start),
+        "end": instant_text(view.end),
+        "announced": instant_text(view.announced),
+        "kind": view.kind,
+        "reason": view.reason,
+        "cancelled": view.cancelled,
+    }
+
+
+def public_maintenance_json(view: MaintenanceView, now: int) -> dict[str, Any]:
+    """A maintenance window as the public sees it at ``now``: its ``status`` instead of
+    ``cancelled``."""
+    shown = maintenance_json(view)
+    del shown["cancelled"]
+    shown["status"] = maintenance_status(view, now)
+    return shown

@@ -12,7 +12,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from jinja2 import Environment, StrictUndefined
-from markupsafe import Markup
 
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
 from slaledger.core.timebase import US_PER_SECOND, format_instant, from_instant
@@ -46,7 +45,7 @@ _INCIDENT = _HTML.from_string(
     """<p><strong>{{ status }}</strong> · impact {{ incident.impact }} · {{ services }}</p>
 {% for update in updates %}
 <p><strong>{{ update.status }}</strong> {{ site.moment(update.at) }}</p>
-{{ update.body }}
+{{ update.body_html | safe }}
 {% endfor %}"""
 )
 _MAINTENANCE = _HTML.from_string(
@@ -58,15 +57,11 @@ _MAINTENANCE = _HTML.from_string(
 
 
 def _incident_entry(site: Site, incident: IncidentView) -> _Entry:
-    updates = [
-        {"status": u.status, "at": u.at, "body": Markup(u.body_html)}  # already sanitised
-        for u in reversed(incident.updates)
-    ]
     content = _INCIDENT.render(
         status=incident.status,
         incident=incident,
         services=site.services_text(incident.services),
-        updates=updates,
+        updates=incident.updates[::-1],  # newest first; bodies are sanitised HTML
         site=site,
     )
     last = max([incident.started, *(u.at for u in incident.updates)])

@@ -27,6 +27,7 @@ from slaledger.core.publication import (
     IncidentStatus,
     IncidentUpdate,
     IncidentView,
+    incident_json,
     instant_text,
 )
 from slaledger.core.report import Report
@@ -51,17 +52,10 @@ log = logging.getLogger("slaledger.incidents")
 
 
 def _state(view: IncidentView) -> dict[str, Any]:
-    """An incident as recorded in the audit log (without its updates)."""
-    return {
-        "title": view.title,
-        "services": list(view.services),
-        "impact": view.impact,
-        "status": view.status,
-        "started": instant_text(view.started),
-        "resolved": None if view.resolved is None else instant_text(view.resolved),
-        "automatic": view.automatic,
-        "exclusion_cause": view.exclusion_cause,
-    }
+    """An incident as recorded in the audit log: its JSON without its id and updates."""
+    state = incident_json(view)
+    del state["id"], state["updates"]
+    return state
 
 
 class IncidentStore:

@@ -24,6 +24,7 @@ from slaledger.core.publication import (
     LAST_INSTANT,
     MaintenanceView,
     instant_text,
+    maintenance_json,
     unpublishable,
 )
 from slaledger.core.timebase import from_instant
@@ -73,16 +74,10 @@ def notice_for(contract: Contract, view: MaintenanceView) -> NoticeCheck:
 
 
 def _state(view: MaintenanceView) -> dict[str, Any]:
-    return {
-        "title": view.title,
-        "services": view.services if view.services == "*" else list(view.services),
-        "location": view.location,
-        "start": instant_text(view.start),
-        "end": instant_text(view.end),
-        "announced": instant_text(view.announced),
-        "kind": view.kind,
-        "cancelled": view.cancelled,
-    }
+    """A window as recorded in the audit log: its JSON without its id and reason."""
+    state = maintenance_json(view)
+    del state["id"], state["reason"]
+    return state
 
 
 class MaintenanceStore:

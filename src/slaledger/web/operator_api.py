@@ -35,7 +35,8 @@ from slaledger.core.publication import (
     IncidentStatus,
     IncidentView,
     MaintenanceView,
-    instant_text,
+    incident_json,
+    maintenance_json,
 )
 from slaledger.core.timebase import Clock, format_instant, to_instant
 from slaledger.errors import HttpError
@@ -58,48 +59,6 @@ _ID = re.compile(r"^[1-9][0-9]{0,17}$")
 
 
 # --- JSON ----------------------------------------------------------------------------------
-
-
-def _instant(value: int | None) -> str | None:
-    return None if value is None else instant_text(value)
-
-
-def incident_json(view: IncidentView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "title": view.title,
-        "services": list(view.services),
-        "status": view.status,
-        "impact": view.impact,
-        "started": instant_text(view.started),
-        "resolved": _instant(view.resolved),
-        "automatic": view.automatic,
-        "exclusion_cause": view.exclusion_cause,
-        "updates": [
-            {
-                "at": instant_text(u.at),
-                "status": u.status,
-                "body_html": u.body_html,
-                "author": u.author,
-            }
-            for u in view.updates
-        ],
-    }
-
-
-def maintenance_json(view: MaintenanceView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "title": view.title,
-        "services": view.services if view.services == "*" else list(view.services),
-        "location": view.location,
-        "start": instant_text(view.start),
-        "end": instant_text(view.end),
-        "announced": instant_text(view.announced),
-        "kind": view.kind,
-        "reason": view.reason,
-        "cancelled": view.cancelled,
-    }
 
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:

@@ -24,11 +24,14 @@ from slaledger.core.publication import (
     IncidentStatus,
     IncidentView,
     MaintenanceKind,
+    MaintenanceStatus,
     MaintenanceView,
     MonthFigure,
     ServiceState,
     ServiceView,
     StatusSnapshot,
+    incident_json,
+    public_maintenance_json,
 )
 from slaledger.core.timebase import format_instant
 from slaledger.errors import HttpError
@@ -49,20 +52,10 @@ Instant = Annotated[str, Field(pattern=INSTANT, description="ISO 8601 in UTC.")]
 Percent = Annotated[str, Field(pattern=PERCENT, description="An exact percentage.")]
 Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$")]
 Day = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
-MaintenanceStatus = Literal["scheduled", "in-progress", "completed", "cancelled"]
 
 
 def availability_text(value: Fraction | None) -> str | None:
     return None if value is None else decimal_text(value)
-
-
-def maintenance_status(item: MaintenanceView, now: int) -> MaintenanceStatus:
-    """Where a maintenance window stands at ``now``."""
-    if item.cancelled:
-        return "cancelled"
-    if item.end <= now:
-        return "completed"
-    return "in-progress" if item.start <= now else "scheduled"
 
 
 # --- Response models -----------------------------------------------------------------------
@@ -338,41 +331,11 @@ def sla_document(contract: Contract, snapshot: StatusSnapshot) -> SlaOut:
 
 
 def incident_out(incident: IncidentView) -> IncidentOut:
-    return IncidentOut(
-        id=incident.id,
-        title=incident.title,
-        services=list(incident.services),
-        status=incident.status,
-        impact=incident.impact,
-        started=format_instant(incident.started),
-        resolved=None if incident.resolved is None else format_instant(incident.resolved),
-        automatic=incident.automatic,
-        exclusion_cause=incident.exclusion_cause,
-        updates=[
-            UpdateOut(
-                at=format_instant(update.at),
-                status=update.status,
-                body_html=update.body_html,
-                author=update.author,
-            )
-            for update in incident.updates
-        ],
-    )
+    return IncidentOut.model_validate(incident_json(incident))
 
 
 def maintenance_out(item: MaintenanceView, now: int) -> MaintenanceOut:
-    return MaintenanceOut(
-        id=item.id,
-        title=item.title,
-        services="*" if item.services == "*" else list(item.services),
-        location=item.location,
-        start=format_instant(item.start),
-        end=format_instant(item.end),
-        announced=format_instant(item.announced),
-        kind=item.kind,
-        reason=item.reason,
-        status=maintenance_status(item, now),
-    )
+    return MaintenanceOut.model_validate(public_maintenance_json(item, now))
 
 
 def status_document(snapshot: StatusSnapshot) -> StatusOut:

@@ -33,12 +33,13 @@ from slaledger.core.publication import (
     ServiceState,
     ServiceView,
     StatusSnapshot,
+    maintenance_status,
 )
 from slaledger.core.timebase import US_PER_MINUTE, format_instant, from_instant
 from slaledger.web.badges import badges_router, truncated
 from slaledger.web.commitment_display import chart, commitment_rows, value_text
 from slaledger.web.errors import install_error_handlers
-from slaledger.web.public_api import maintenance_status, public_api_router
+from slaledger.web.public_api import public_api_router
 from slaledger.web.snapshot_cache import CSS, HTML, FastPath, Rendered, SnapshotCache, Snapshots
 from slaledger.web.statuspage_api import statuspage_router
 from slaledger.web.wording import emergency_text

@@ -30,10 +30,10 @@ from slaledger.core.publication import (
     ServiceState,
     ServiceView,
     StatusSnapshot,
+    maintenance_status,
 )
 from slaledger.core.timebase import from_instant
 from slaledger.web.errors import SERVER_ERRORS
-from slaledger.web.public_api import maintenance_status
 from slaledger.web.snapshot_cache import JSON, Render, SnapshotCache
 from slaledger.web.wording import emergency_text
 
@@ -89,7 +89,9 @@ MAINTENANCE_STATUS: dict[str, MaintenanceStatus] = {
 
 def timestamp(instant: int) -> str:
     """ISO 8601 UTC with milliseconds, as Statuspage writes them."""
-    return from_instant(instant).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    moment = from_instant(instant)
+    # The year is padded by hand: strftime's %Y writes year 26 as "26".
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _Text(HTMLParser):
