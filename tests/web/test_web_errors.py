@@ -24,6 +24,7 @@ from slaledger.store.database import connect, migrate
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.observation_store import ObservationStore
+from slaledger.store.record_store import RecordStore
 from slaledger.store.subscriber_store import SubscriberStore
 from slaledger.store.tokens import TokenStore
 from slaledger.web.app import Publication, create_app
@@ -78,6 +79,7 @@ def full_app(path: Path) -> tuple[FastAPI, str]:
         on_change=lambda _view: None,
         wake=lambda: None,
         public_url="http://status.test",
+        records=RecordStore(engine),
     )
     app = create_app(
         CONTRACT,
@@ -198,7 +200,7 @@ def test_every_operation_declares_its_errors_with_the_one_error_model(tmp_path: 
         if method in ("post", "patch") and path.startswith("/api/v1/admin/"):
             assert 413 in errors, where
         seen += 1
-    assert seen == 37
+    assert seen == 38
 
 
 def test_the_public_document_declares_its_errors_too(site: Site) -> None:

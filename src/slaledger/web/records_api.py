@@ -29,7 +29,7 @@ from slaledger.files.records_jsonl import parse_records
 from slaledger.store.record_store import RecordStore
 from slaledger.store.tokens import TokenStore
 from slaledger.web.bearer import AdminToken
-from slaledger.web.errors import error_responses, install_error_handlers
+from slaledger.web.errors import SERVER_ERRORS, error_responses, install_error_handlers
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """Largest batch body (~100,000 tickets)."""
@@ -103,7 +103,7 @@ def _store(api: RecordsApi, items: list[Any], actor: str) -> dict[str, int]:
     return {"new": outcome.new, "replaced": outcome.replaced, "unchanged": outcome.unchanged}
 
 
-@router.post("/records", responses=error_responses(400, 401, 403, 408, 413, 422, 503))
+@router.post("/records", responses=error_responses(400, 401, 403, 408, 413, 422) | SERVER_ERRORS)
 async def store_records(request: Request, token: AdminToken, api: Records) -> JSONResponse:
     """Store a batch of records, all or nothing; counts of new, replaced and unchanged."""
     items = _batch(await request.body())
