@@ -15,12 +15,16 @@ import pytest
 from slaledger.core.commitment_publication import CommitmentMonth, CommitmentView
 from slaledger.core.commitments import calendar_names
 from slaledger.core.contract import Contract
-from slaledger.core.records import AnyRecord
+from slaledger.core.events import Events
+from slaledger.core.records import AnyRecord, Response, Ticket
 from slaledger.core.timebase import parse_instant
 from slaledger.demo.records import demo_records
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.status.commitment_figures import CommitmentFigures, FixedRecords
+from slaledger.status.publisher_process import PublisherConfig, build_publisher
+from slaledger.store.database import connect, migrate
+from slaledger.store.record_store import RecordStore
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 NOV_15 = parse_instant("2026-11-15T12:00:00Z")
@@ -137,3 +141,43 @@ def test_months_that_ended_are_settled_only_once_over(now: str) -> None:
     views = by_id(figures("hosting-pop").views(parse_instant(now)))
     october_over = now.startswith("2026-11")
     assert october(views["hardware-swap"]).settled is october_over
+
+
+def test_the_servers_publisher_reads_the_records_store_and_follows_its_changes(
+    tmp_path: Path,
+) -> None:
+    """What `slaledger serve` runs: the publisher built for the server reads the records
+    `slaledger records import` stored, and a ticket's later version (its human reply)
+    changes the published counts at the next snapshot."""
+    contract = load_contract(EXAMPLES / "itstabyl.yaml")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    migrate(connect(url))
+    records = demo_records(contract, 2026, 10).records
+    store = RecordStore(connect(url))
+    store.store(contract.contract, records, now=NOV_15 - 3600_000_000, actor="test")
+    config = PublisherConfig(contract, Events(), url, "http://status.test", 400, 1827)
+    publisher = build_publisher(config, lambda: NOV_15)
+    at_start = by_id(publisher.tick(parse_instant("2026-11-01T00:00:00Z")).commitments)
+    assert dict(october(at_start["support-p3"]).counts) == {
+        "met": 24,
+        "missed": 1,
+        "pending": 1,
+        "not-covered": 0,
+    }
+    waiting = next(r for r in records if isinstance(r, Ticket) and r.id == "T-905")
+    answered = waiting.model_copy(
+        update={
+            "responses": (
+                *waiting.responses,
+                Response.model_validate({"at": "2026-11-02T15:00:00Z", "by": "human"}),
+            )
+        }
+    )
+    store.store(contract.contract, [answered], now=NOV_15, actor="test")
+    later = by_id(publisher.tick(NOV_15).commitments)
+    assert dict(october(later["support-p3"]).counts) == {
+        "met": 25,
+        "missed": 1,
+        "pending": 0,
+        "not-covered": 0,
+    }
