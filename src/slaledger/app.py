@@ -16,6 +16,7 @@ from slaledger.core.classified import Classified
 from slaledger.core.commitments import RecordSet, settle_commitments
 from slaledger.core.commitments import calendar_names as commitment_calendars
 from slaledger.core.contract import Contract
+from slaledger.core.credits import settle_credits
 from slaledger.core.events import Events, merge_events
 from slaledger.core.instant_bounds import InstantBounds
 from slaledger.core.intervals import IntervalSet
@@ -24,7 +25,7 @@ from slaledger.core.outages import OutageKey, outage_intervals
 from slaledger.core.outages import from_records as outages_from_records
 from slaledger.core.periods import calendar_month, parse_month
 from slaledger.core.record_checks import check_batch, record_lookback
-from slaledger.core.records import AnyRecord, Outage
+from slaledger.core.records import AnyRecord, Claim, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, to_instant
@@ -32,6 +33,7 @@ from slaledger.errors import Problem, RecordsError, UsageError
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.files.csv_observations import read_observations
+from slaledger.files.customers_file import CustomerBook, load_customers
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
 from slaledger.files.imports.helpdesk import ImportedRecords
@@ -187,10 +189,50 @@ def report_from_files(
     month_text: str,
     at_text: str | None = None,
     records_path: Path | None = None,
+    customers_path: Path | None = None,
 ) -> Report:
-    """Load a contract, its observations, events and records, and settle the month."""
+    """Load a contract, its observations, events and records, and settle the month (with
+    ``customers_path``, each customer's credits too)."""
     asked = Settlement.load(contract_path, events_path, month_text, at_text, records_path)
-    return asked.settle(read_observations(probes_path, list(asked.contract.services)))
+    book = None if customers_path is None else load_customers(customers_path, asked.contract)
+    report = asked.settle(read_observations(probes_path, list(asked.contract.services)))
+    return with_credits(asked, report, book, records_path)
+
+
+def with_credits(
+    asked: Settlement, report: Report, book: CustomerBook | None, records_path: Path | None
+) -> Report:
+    """``report`` with each customer's credits for the month; unchanged without customers.
+    A claim in the records for a customer the book lacks is an error at its line."""
+    if book is None:
+        return report
+    claims: tuple[Claim, ...] = () if asked.records is None else asked.records.claims
+    if records_path is not None:
+        known = book.customers.by_id()
+        found, lines = read_located_records(records_path)
+        unknown = [
+            Problem(
+                f"expected a customer of the customers file ({', '.join(known)}), "
+                f"got {record.customer!r}",
+                str(records_path),
+                line,
+                "customer",
+            )
+            for record, line in zip(found, lines, strict=True)
+            if isinstance(record, Claim) and record.customer not in known
+        ]
+        if unknown:
+            raise RecordsError(unknown)
+    credits = settle_credits(
+        asked.contract,
+        asked.month,
+        report.results,
+        book.customers.customers,
+        book.minor_units,
+        commitments=report.commitments,
+        claims=claims,
+    )
+    return replace(report, credits=credits)
 
 
 def outage_lines(records: Sequence[AnyRecord], lines: Sequence[int]) -> list[int]:
@@ -218,13 +260,16 @@ def report_from_db(
     month_text: str,
     at_text: str | None = None,
     records_path: Path | None = None,
+    customers_path: Path | None = None,
 ) -> Report:
     """Settle the month from the store: raw observations, or minute runs where pruned;
     windows from the events file and those operators entered (maintenance, exclusions)."""
     stores = open_stores(db_url)
     asked = Settlement.load(contract_path, events_path, month_text, at_text, records_path)
+    book = None if customers_path is None else load_customers(customers_path, asked.contract)
     asked = asked.with_stored(stores)
-    return asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
+    report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
+    return with_credits(asked, report, book, records_path)
 
 
 def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:

@@ -60,6 +60,10 @@ class RecordsError(UserError):
     """A records file (tickets, swaps, DDoS events, …) has a bad line."""
 
 
+class CustomersError(UserError):
+    """A customers file (plans, currencies, base fees) is invalid or does not fit the contract."""
+
+
 class UsageError(UserError):
     """A command-line argument has the wrong form."""
 

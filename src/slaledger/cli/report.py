@@ -40,6 +40,12 @@ _FILE = click.Path(path_type=Path, dir_okay=False)
     type=_FILE,
     help="Tickets, swaps, DDoS events, provisioning (JSON Lines): settle the commitments.",
 )
+@click.option(
+    "--customers",
+    "customers",
+    type=_FILE,
+    help="Customers YAML (plan, currency, base fee): add each customer's credits in money.",
+)
 @reports_user_errors
 def command(
     contract: Path,
@@ -50,9 +56,11 @@ def command(
     fmt: str,
     at: str | None,
     records: Path | None,
+    customers: Path | None,
 ) -> None:
     """Settle CONTRACT for one month: availability, target, credit and episodes; with
-    --records FILE, the commitments too (support response, repair deadlines, …).
+    --records FILE, the commitments too (support response, repair deadlines, …); with
+    --customers FILE, each customer's credits in money (claims come from --records).
 
     Observations come from --probes FILE.csv or from --db URL (exactly one of them).
     """
@@ -61,8 +69,8 @@ def command(
             Problem("expected exactly one of --probes FILE or --db URL", field="--probes")
         )
     if probes is not None:
-        report = report_from_files(contract, probes, events, month, at, records)
+        report = report_from_files(contract, probes, events, month, at, records, customers)
     else:
         assert db is not None
-        report = report_from_db(contract, db, events, month, at, records)
+        report = report_from_db(contract, db, events, month, at, records, customers)
     click.echo(render_report(report, fmt), nl=False)

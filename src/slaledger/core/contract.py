@@ -190,6 +190,10 @@ class Credits(StrictModel):
     claim_within: Duration | None = None
     excluded_plans: tuple[str, ...] = ()
     tiers: tuple[CreditTier, ...]
+    combine: Literal["max", "sum"] = "max"
+    """How the month's per-service credit percentages combine (DECISION: the largest)."""
+    cap: Percentage = Decimal(100)
+    """The most a customer's month of credits may be, in % of its base fee."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Credits:

@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from slaledger.core.commitment_results import CommitmentResult
+from slaledger.core.credit_results import CustomerCredit
 from slaledger.core.figures import decimal_text
 from slaledger.core.periods import Period
 from slaledger.core.timebase import format_instant
@@ -99,6 +100,9 @@ class Report:
     leaves the section out of the JSON."""
     evaluated_at: int | None = None
     """The evaluation instant the commitments were judged at."""
+    credits: tuple[CustomerCredit, ...] | None = None
+    """Each customer's credit for the month (with ``--customers``); ``None`` leaves the
+    section out of the JSON."""
 
     def as_dict(self) -> dict[str, Any]:
         fields: dict[str, Any] = {
@@ -108,4 +112,6 @@ class Report:
         }
         if self.commitments is not None:
             fields["commitments"] = [result.as_dict() for result in self.commitments]
+        if self.credits is not None:
+            fields["credits"] = [credit.as_dict() for credit in self.credits]
         return fields

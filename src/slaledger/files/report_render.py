@@ -10,6 +10,7 @@ from typing import Literal
 from slaledger.core.report import Report, Result
 from slaledger.core.timebase import format_instant
 from slaledger.files.commitments_render import commitments_csv, commitments_table
+from slaledger.files.credits_render import credits_csv, credits_table
 
 ReportFormat = Literal["table", "json", "csv"]
 FORMATS: tuple[ReportFormat, ...] = ("table", "json", "csv")
@@ -81,6 +82,8 @@ def render_csv(report: Report) -> str:
         )
     if report.commitments is not None:  # a second table, after a blank line
         out.write("\n" + commitments_csv(report.commitments))
+    if report.credits is not None:  # and the credits, after another blank line
+        out.write("\n" + credits_csv(report.credits))
     return out.getvalue()
 
 
@@ -152,6 +155,8 @@ def render_table(report: Report) -> str:
         out.extend(_episode_lines(r))
     if report.commitments is not None:
         out.extend(commitments_table(report.commitments, report.evaluated_at))
+    if report.credits is not None:
+        out.extend(credits_table(report.credits))
     return "\n".join(out) + "\n"
 
 
