@@ -11,13 +11,16 @@ from pathlib import Path
 import pytest
 
 from conftest import Run
+from slaledger.core.commitments import RecordSet, calendar_names
 from slaledger.core.events import Events
 from slaledger.core.timebase import to_instant
+from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.files.events_file import load_events
 from slaledger.status.figures_job import FiguresJob
 from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
+from slaledger.store.record_store import RecordStore
 from slaledger.store.tiers import open_stores
 
 
@@ -137,3 +140,66 @@ def test_a_day_is_settled_again_once_its_late_probes_are_in(
     assert "2026-10-30" in again
     _run_until_done(job, instant("2026-11-01T00:30:00Z"))
     assert "2026-10-30" not in [label for label, _ in job.due(instant("2026-11-01T01:00:00Z"))]
+
+
+@pytest.mark.parametrize("name", ["itstabyl", "hosting-pop"])
+def test_the_statement_of_a_month_includes_its_commitments_and_outages(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str, name: str
+) -> None:
+    path = contracts / f"{name}.yaml"
+    events_path = demo_files / name / "events.yaml"
+    records_path = demo_files / name / "records.jsonl"
+    for command in (
+        ("import", path, demo_files / name / "observations.csv", "--db", store_url),
+        ("records", "import", path, records_path, "--db", store_url),
+    ):
+        run = run_cli(*command)
+        assert run.code == 0, run.err
+    contract = load_contract(path)
+    events = load_events(events_path, contract)
+    stores = open_stores(store_url)
+    figures = FigureStore(connect(store_url), contract.contract)
+    stored = RecordStore(stores.engine)
+    calendars = {name: calendar_of(contract, name) for name in calendar_names(contract)}
+    job = FiguresJob(
+        contract,
+        stores,
+        figures,
+        lambda: events,
+        records=lambda: RecordSet.of(stored.records(contract.contract, 0, 2**62)),
+        calendars=calendars,
+    )
+    _run_until_done(job, instant("2026-11-05T00:00:00Z"))
+    statement = stores.statements.get(contract.contract, "2026-10")
+    assert statement is not None
+    report = run_cli(
+        "report",
+        path,
+        "--db",
+        store_url,
+        "--events",
+        events_path,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    )
+    assert report.code == 0, report.err
+    assert statement.document == report.out
+    from_file = run_cli(
+        "report",
+        path,
+        "--probes",
+        demo_files / name / "observations.csv",
+        "--events",
+        events_path,
+        "--records",
+        records_path,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    )
+    assert json.loads(statement.document) == json.loads(from_file.out)
+    commitments = json.loads(statement.document)["commitments"]
+    assert [c["commitment"] for c in commitments] == list(contract.commitments)

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fractions import Fraction
 from functools import partial
 
+from slaledger.core.business_calendar import BusinessCalendar
 from slaledger.core.classified import Classified
+from slaledger.core.commitments import RecordSet
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events
 from slaledger.core.figures import minute_availability, ratio_availability
+from slaledger.core.month_statement import settle_month_with_records
 from slaledger.core.periods import Period, calendar_month
 from slaledger.core.report import Report
 from slaledger.core.settle import TRAILING_DAYS, settle_classified
@@ -135,6 +138,11 @@ class FiguresJob:
     bar_days: int = 90
     budget: int = 4
     """Periods settled per run at most."""
+    records: Callable[[], RecordSet] | None = None
+    """The contract's records, for the statement of a month that is over: its commitments
+    and its recorded outages (``None``: uptime from the probes only)."""
+    calendars: Mapping[str, BusinessCalendar] = field(default_factory=dict)
+    """The calendars the contract's commitments use, by name."""
     _events_seen: str | None = field(default=None, init=False)
     _stale: set[str] = field(default_factory=set, init=False)
     _failed: dict[str, int] = field(default_factory=dict, init=False)
@@ -169,7 +177,10 @@ class FiguresJob:
             return figures
         statement = self.stores.statements.get(self.contract.contract, label)
         if statement is None:
-            report = settle_classified(self.contract, data, events, month)
+            records = None if self.records is None else self.records()
+            report = settle_month_with_records(
+                self.contract, data, events, month, records, self.calendars
+            )
             statement, _new = self.stores.statements.issue(
                 self.contract.contract, label, render_json(report), now
             )

@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from slaledger.core.commitments import calendar_names
+from slaledger.core.commitments import RecordSet, calendar_names
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.live import live_report
@@ -63,10 +63,17 @@ class Publisher:
         self._on_change = on_change or (lambda _view: None)
         self._raw_days = raw_days
         self._minute_days = minute_days
-        self.figures_job = FiguresJob(contract, stores, figures, self.events)
+        calendars = {name: calendar_of(contract, name) for name in calendar_names(contract)}
+        self.figures_job = FiguresJob(
+            contract,
+            stores,
+            figures,
+            self.events,
+            records=None if records is None else lambda: RecordSet.of(records.records()),
+            calendars=calendars,
+        )
         commitments = None
         if records is not None and contract.commitments:
-            calendars = {name: calendar_of(contract, name) for name in calendar_names(contract)}
             commitments = CommitmentFigures(contract, calendars, records)
         self.builder = SnapshotBuilder(
             contract, stores, figures, incidents, maintenance, file_events, title, commitments
