@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
@@ -45,6 +45,7 @@ _ISO_INSTANT = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?:(Z)|([+-])(\d\d):(\d\d))$"
 )
 INSTANT_EXAMPLE = "2026-10-01T09:30:00Z"
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def parse_instant(text: str) -> int:
@@ -55,23 +56,29 @@ def parse_instant(text: str) -> int:
     ``ValueError`` naming the expected form otherwise.
     """
     match = _ISO_INSTANT.match(text)
-    moment = None
     if match is not None:
-        year, month, day, hour, minute, second = (int(match[i]) for i in range(1, 7))
-        micro = int((match[7] or "").ljust(6, "0"))
-        hours, minutes = (int(match[10]), int(match[11])) if match[9] else (0, 0)
-        offset = timedelta(hours=hours, minutes=minutes) * (-1 if match[9] == "-" else 1)
-        try:
-            if hours > 23 or minutes > 59:
-                raise ValueError("no such offset")
-            moment = datetime(year, month, day, hour, minute, second, micro, timezone(offset))
-        except ValueError:
-            moment = None
-    if moment is None:
-        raise ValueError(
-            f"expected an instant with Z or an offset, like {INSTANT_EXAMPLE}, got {text!r}"
+        year, month, day, hour, minute, second, fraction, zulu, sign, hours, minutes = (
+            match.groups()
         )
-    return to_instant(moment)
+        offset = 0 if zulu else (int(hours) * 60 + int(minutes)) * 60
+        try:
+            days = date(int(year), int(month), int(day)).toordinal() - _EPOCH_ORDINAL
+        except ValueError:
+            days = None
+        if (
+            days is not None
+            and int(hour) <= 23
+            and int(minute) <= 59
+            and int(second) <= 59
+            and (zulu or (int(hours) <= 23 and int(minutes) <= 59))
+        ):
+            seconds = days * 86_400 + int(hour) * 3600 + int(minute) * 60 + int(second)
+            seconds -= -offset if sign == "-" else offset
+            micro = int(fraction.ljust(6, "0")) if fraction else 0
+            return seconds * US_PER_SECOND + micro
+    raise ValueError(
+        f"expected an instant with Z or an offset, like {INSTANT_EXAMPLE}, got {text!r}"
+    )
 
 
 def floor_minute(instant: int) -> int:

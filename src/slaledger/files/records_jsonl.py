@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from slaledger.core.records import RECORD_KINDS, RECORD_MODELS, AnyRecord
+from slaledger.core.records import RECORD_ADAPTER, RECORD_KINDS, RECORD_MODELS, AnyRecord
 from slaledger.errors import Problem, RecordsError
 from slaledger.files.atomic import decode_utf8, read_input
 from slaledger.files.yaml_document import YamlDocument, explain_validation_error
@@ -99,6 +99,11 @@ def _record(line: str, source: str, number: int) -> AnyRecord | list[Problem]:
 
     if len(line.encode()) > MAX_LINE_BYTES:
         return problem(f"expected a line of at most {MAX_LINE_BYTES} bytes (one record)")
+    if line.count("{") + line.count("[") <= MAX_RECORD_DEPTH:  # cannot be nested too deep
+        try:  # the fast path: pydantic reads the JSON itself; mistakes are explained below
+            return RECORD_ADAPTER.validate_json(line)
+        except ValidationError:
+            pass
     try:
         value = json.loads(line)
     except json.JSONDecodeError as error:
