@@ -26,6 +26,7 @@ from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.record_store import RecordStore
 from slaledger.store.tiers import open_stores
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
@@ -199,7 +200,7 @@ def test_the_store_holds_the_demos_past_before_serve_starts(tmp_path: Path) -> N
     assert demo.started == ["target", "server"]
     assert said[0].startswith(
         "  seeded 4,705,560 probes of the last 90 days, 4 past incidents, 3 maintenance "
-        "windows and the statement of 2026-11 in "
+        "windows, 3,688 records for the commitments and the statement of 2026-11 in "
     )
     contract = load_contract(EXAMPLES / "live-demo.yaml")
     stores = open_stores(demo.db)
@@ -237,6 +238,9 @@ def test_the_store_holds_the_demos_past_before_serve_starts(tmp_path: Path) -> N
     ]
     assert actions.count("maintenance.create") == 3
     assert actions.count("incident.open") == 4
+
+    # The commitments' records: 120 days of tickets, DDoS events and provisioning requests.
+    assert RecordStore(stores.engine).stamp("live-demo")[0] == 3688
 
     statement = stores.statements.get("live-demo", "2026-11")
     assert statement is not None

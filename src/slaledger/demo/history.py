@@ -30,10 +30,12 @@ from slaledger.core.timebase import (
     US_PER_SECOND,
     from_instant,
 )
+from slaledger.demo.history_records import history_records
 from slaledger.status.figures_job import FiguresJob
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
+from slaledger.store.record_store import RecordStore
 from slaledger.store.tiers import Stores, open_stores
 
 HISTORY_DAYS = 90
@@ -240,6 +242,8 @@ class Seeded:
     maintenance: int
     statement: str | None
     figures: int
+    records: int = 0
+    """Tickets, DDoS events and provisioning requests for the commitments."""
 
 
 def seed_store(db_url: str, contract: Contract, now: int, file_events: Events) -> Seeded:
@@ -254,9 +258,14 @@ def seed_store(db_url: str, contract: Contract, now: int, file_events: Events) -
     ).stored
     windows = _maintenance(stores, contract, today, now)
     incidents = _incidents(stores, contract, today)
+    records = 0
+    if contract.commitments:
+        seeded = history_records(now)
+        RecordStore(stores.engine).store(contract.contract, seeded, now=now, actor=OPERATOR)
+        records = len(seeded)
     statement = _last_statement(stores, contract, file_events, now)
     figures = _figures(stores, contract, file_events, now)
-    return Seeded(stored, incidents, windows, statement, figures)
+    return Seeded(stored, incidents, windows, statement, figures, records)
 
 
 def _maintenance(stores: Stores, contract: Contract, today: int, now: int) -> int:

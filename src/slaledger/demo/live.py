@@ -87,8 +87,9 @@ class LiveDemo:
         seeded = self.seed(now, timeline_epoch(now))
         self.say(
             f"  seeded {seeded.observations:,} probes of the last 90 days, {seeded.incidents} "
-            f"past incidents, {seeded.maintenance} maintenance windows and the statement of "
-            f"{seeded.statement} in {(clock() - now).total_seconds():.1f} s"
+            f"past incidents, {seeded.maintenance} maintenance windows, {seeded.records:,} "
+            f"records for the commitments and the statement of {seeded.statement} in "
+            f"{(clock() - now).total_seconds():.1f} s"
         )
         epoch = timeline_epoch(clock())
         if epoch != timeline_epoch(now):  # seeding took long: the window moves with the timeline
