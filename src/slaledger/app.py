@@ -126,8 +126,9 @@ class Settlement:
 
     def with_commitments(self, report: Report) -> Report:
         """``report`` with the contract's commitments settled from the records, judged at
-        ``--at`` (default: the end of the month); unchanged without records."""
-        if self.records is None:
+        ``--at`` (default: the end of the month); unchanged without records or without
+        commitments in the contract (as statements are: see ``core/month_statement.py``)."""
+        if self.records is None or not self.contract.commitments:
             return report
         contract = self.contract
         period = calendar_month(*self.month, contract.zone)
