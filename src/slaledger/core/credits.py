@@ -18,11 +18,11 @@
 from __future__ import annotations
 
 import calendar
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from slaledger.core.commitment_results import CommitmentResult, ItemResult
@@ -50,8 +50,8 @@ class LateRecord:
 @dataclass(frozen=True)
 class _Exact:
     description: str
-    amount: Fraction
-    """Positive: what is credited (negated on the invoice)."""
+    amount: int
+    """Positive: what is credited (negated on the invoice), in units of 1 / (d × scale)."""
     kind: LineKind
     service: str | None
 
@@ -100,7 +100,8 @@ def settle_credits(
     by_service: dict[str, list[Result]] = defaultdict(list)
     for result in results:
         by_service[result.service].append(result)
-    uptime_cache: dict[tuple[object, object], tuple[Fraction, list[tuple[str, int, str]]]] = {}
+    uptime_cache: dict[tuple[object, object], tuple[int, list[tuple[str, int, str]]]] = {}
+    scale = _scale(contract, credits)
     settled = []
     for customer in customers:
         scope = (customer.services, customer.locations)
@@ -118,9 +119,34 @@ def settle_credits(
                 first_claim.get(customer.id),
                 period_end,
                 zone,
+                scale,
             )
         )
     return tuple(settled)
+
+
+def _scale(contract: Contract, credits: Credits) -> int:
+    """``M``: every exact amount of a customer whose base fee is ``n / d`` is an integer
+    number of ``1 / (d × M)`` (percentages of it, and per-hour shares of a day's fee in a
+    month of 28 to 31 days): integers instead of fractions, exact and fast."""
+    caps = [credits.cap] + [
+        spec.late_credit.cap
+        for spec in contract.commitments.values()
+        if isinstance(spec, Deadline) and spec.late_credit is not None
+    ]
+    scale = math.lcm(US_PER_DAY * math.lcm(28, 29, 30, 31), 100)
+    for cap in caps:
+        scale = math.lcm(scale, 100 * cap.as_integer_ratio()[1])
+    return scale
+
+
+def _half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-even to an integer, exactly."""
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
 
 
 def _uptime(
@@ -128,7 +154,7 @@ def _uptime(
     credits: Credits,
     by_service: Mapping[str, list[Result]],
     customer: Customer,
-) -> tuple[Fraction, list[tuple[str, int, str]]]:
+) -> tuple[int, list[tuple[str, int, str]]]:
     """The month's uptime credit % and, per service with a credit, (service, %, description)."""
     per_service: list[tuple[str, int, str]] = []
     for service_id in customer.services or tuple(contract.services):
@@ -158,11 +184,11 @@ def _uptime(
         )
         per_service.append((service_id, percent, description))
     if not per_service:
-        return Fraction(0), []
+        return 0, []
     if credits.combine == "sum":
-        return Fraction(sum(percent for _, percent, _ in per_service)), per_service
+        return sum(percent for _, percent, _ in per_service), per_service
     largest = max(per_service, key=lambda entry: entry[1])  # the first of equals
-    return Fraction(largest[1]), [largest]
+    return largest[1], [largest]
 
 
 def _customer_credit(
@@ -171,14 +197,14 @@ def _customer_credit(
     month: tuple[int, int],
     key: str,
     places: int,
-    uptime: tuple[Fraction, list[tuple[str, int, str]]],
+    uptime: tuple[int, list[tuple[str, int, str]]],
     late: Sequence[LateRecord],
     claimed: int | None,
     period_end: int,
     zone: ZoneInfo,
+    scale: int,
 ) -> CustomerCredit:
     terms = customer.terms(month)
-    base = Fraction(terms.base_fee)
     percent, services = uptime
 
     def record(
@@ -196,7 +222,7 @@ def _customer_credit(
             places=places,
             base_fee=terms.base_fee,
             status=status,
-            percent=Decimal(percent.numerator) / Decimal(percent.denominator),
+            percent=Decimal(percent),
             amount_minor=total_minor,
             capped=capped,
             lines=lines,
@@ -204,15 +230,20 @@ def _customer_credit(
         )
 
     if terms.plan in credits.excluded_plans:
-        percent = Fraction(0)
+        percent = 0
         return record("not-covered", reason=f"plan {terms.plan} is not covered")
+    # Exact amounts in units of 1 / (d × scale), the base fee being n / d.
+    fee, fee_denominator = terms.base_fee.as_integer_ratio()
+    unit = fee_denominator * scale
+    per_percent = fee * (scale // 100)
     exact = [
-        _Exact(description, base * share / 100, "uptime", service_id)
+        _Exact(description, per_percent * share, "uptime", service_id)
         for service_id, share, description in services
     ]
-    exact.extend(_late_line(entry, base, zone) for entry in late)
-    total = sum((line.amount for line in exact), Fraction(0))
-    limit = base * Fraction(credits.cap) / 100
+    exact.extend(_late_line(entry, fee, scale, zone) for entry in late)
+    total = sum(line.amount for line in exact)
+    cap, cap_denominator = credits.cap.as_integer_ratio()
+    limit = fee * cap * (scale // (100 * cap_denominator))
     capped = total > limit
     if capped:
         exact.append(
@@ -224,10 +255,10 @@ def _customer_credit(
             )
         )
         total = limit
-    total_minor = -round(total * 10**places)
+    total_minor = -_half_even(total * 10**places, unit)
     if total_minor == 0:
         return record("none")
-    lines = _rounded_lines(exact, total_minor, places)
+    lines = _rounded_lines(exact, total_minor, places, unit)
     if credits.mode == "automatic":
         return record("issued", total_minor, capped, lines)
     assert credits.claim_within is not None
@@ -244,19 +275,23 @@ def _customer_credit(
     return record("refused", total_minor, capped, lines, reason)
 
 
-def _late_line(entry: LateRecord, base: Fraction, zone: ZoneInfo) -> _Exact:
+def _late_line(entry: LateRecord, fee: int, scale: int, zone: ZoneInfo) -> _Exact:
+    """Late hours × ``per_started_hour`` of a day's base fee (base fee / days in the month
+    of ``due``), at most ``cap`` % of the base fee; in units of 1 / (d × scale)."""
     item = entry.item
     assert item.due is not None
     assert item.late_hours is not None
     local_due = from_instant(item.due).astimezone(zone)
     days = calendar.monthrange(local_due.year, local_due.month)[1]
-    per_hour = Fraction(entry.late_credit.per_started_hour, US_PER_DAY) * base / days
-    amount = min(item.late_hours * per_hour, base * Fraction(entry.late_credit.cap) / 100)
+    credit = entry.late_credit
+    amount = item.late_hours * credit.per_started_hour * fee * (scale // (US_PER_DAY * days))
+    cap, cap_denominator = credit.cap.as_integer_ratio()
+    amount = min(amount, fee * cap * (scale // (100 * cap_denominator)))
     hours = "hour" if item.late_hours == 1 else "hours"
     description = (
         f"{entry.commitment} {item.id}: {item.late_hours} started {hours} late "
         f"(due {format_instant(item.due)}), "
-        f"{_per_hour(entry.late_credit.per_started_hour)} of base fee per hour"
+        f"{_per_hour(credit.per_started_hour)} of base fee per hour"
     )
     return _Exact(description, amount, "late", entry.commitment)
 
@@ -267,10 +302,10 @@ def _per_hour(us: int) -> str:
 
 
 def _rounded_lines(
-    exact: Sequence[_Exact], total_minor: int, places: int
+    exact: Sequence[_Exact], total_minor: int, places: int, unit: int
 ) -> tuple[CreditLine, ...]:
     """Each line half-even in minor units (negated); the last takes the difference."""
-    rounded = [-round(line.amount * 10**places) for line in exact[:-1]]
+    rounded = [-_half_even(line.amount * 10**places, unit) for line in exact[:-1]]
     rounded.append(total_minor - sum(rounded))
     return tuple(
         CreditLine(line.description, minor, line.kind, line.service)

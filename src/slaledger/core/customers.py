@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator, model_validator
 
@@ -69,7 +69,7 @@ def _identifier(value: str) -> str:
     return value
 
 
-class Terms(StrictModel):
+class Terms(NamedTuple):
     """What a customer pays in one month: its plan and monthly base fee."""
 
     plan: str
@@ -125,6 +125,8 @@ class Customer(StrictModel):
 
     def terms(self, month: tuple[int, int]) -> Terms:
         """The plan and base fee in force during ``month``."""
+        if not self.changes:
+            return Terms(self.plan, self.base_fee)
         key = f"{month[0]:04d}-{month[1]:02d}"
         plan, fee = self.plan, self.base_fee
         for change in self.changes:
@@ -132,7 +134,7 @@ class Customer(StrictModel):
                 break
             plan = change.plan or plan
             fee = fee if change.base_fee is None else change.base_fee
-        return Terms(plan=plan, base_fee=fee)
+        return Terms(plan, fee)
 
 
 class Customers(StrictModel):
