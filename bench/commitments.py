@@ -22,6 +22,8 @@ Run: ``.venv/bin/python bench/commitments.py`` (about 20 s; ``--tickets`` to cha
 from __future__ import annotations
 
 import argparse
+import json
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +38,7 @@ from slaledger.core.records import Response, Ticket
 from slaledger.core.timebase import US_PER_HOUR
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
+from slaledger.files.records_jsonl import read_records
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "contracts"
 SEVERITIES = np.array(["P1", "P2", "P3"])
@@ -47,6 +50,9 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--swaps", type=int, default=10_000)
     parser.add_argument("--objects", type=int, default=100_000, help="record objects timed")
+    parser.add_argument(
+        "--read", type=int, default=0, help="also time reading this many ticket lines"
+    )
     parser.add_argument(
         "--worst", action="store_true", help="replies after 0-10 open hours: most missed"
     )
@@ -129,6 +135,8 @@ def main() -> None:
         f"ticket columns from {k:,} record objects: {columns_s:.3f} s "
         f"({k / columns_s / 1e6:.2f} M/s)"
     )
+    if arguments.read:
+        _time_reading(arguments.read)
 
 
 def _swaps(m: int, rng: np.random.Generator) -> tuple[float, Any]:
@@ -164,6 +172,30 @@ def _swaps(m: int, rng: np.random.Generator) -> tuple[float, Any]:
     )
 
     return swap_s, swap_result
+
+
+def _time_reading(count: int) -> None:
+    """Write ``count`` ticket lines (two responses each) and time :func:`read_records`."""
+    line = json.dumps(
+        {
+            "kind": "ticket",
+            "id": "T-0",
+            "customer": "acme",
+            "severity": "P1",
+            "opened": "2026-12-24T17:30:00Z",
+            "responses": [
+                {"at": "2026-12-24T17:30:02Z", "by": "auto"},
+                {"at": "2026-12-29T09:30:00.25Z", "by": "human"},
+            ],
+        }
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "records.jsonl"
+        path.write_text((line + "\n") * count, encoding="utf-8")
+        began = time.perf_counter()
+        read = read_records(path)
+        took = time.perf_counter() - began
+    print(f"read_records of {len(read):,} ticket lines: {took:.2f} s ({count / took:,.0f}/s)")
 
 
 def _replies(at: int) -> tuple[Response, ...]:
