@@ -270,7 +270,30 @@ def report_from_db(
     book = None if customers_path is None else load_customers(customers_path, asked.contract)
     asked = asked.with_stored(stores)
     report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
+    if book is not None and records_path is None:
+        asked = with_stored_claims(asked, stores.engine)
     return with_credits(asked, report, book, records_path)
+
+
+CLAIMS_HORIZON = 366 * US_PER_DAY
+"""How long after a month's end stored claims for it are read (a later one changes nothing:
+the month's credit was refused a year before)."""
+
+
+def with_stored_claims(asked: Settlement, engine: Engine) -> Settlement:
+    """``asked`` with every stored claim received from the month's start to a year after its
+    end: claims come after the month the settlement reads records for."""
+    from slaledger.store.record_store import RecordStore  # noqa: PLC0415
+
+    period = calendar_month(*asked.month, asked.contract.zone)
+    found = RecordStore(engine).records(
+        asked.contract.contract, period.start, period.end + CLAIMS_HORIZON, kind="claim"
+    )
+    claims = tuple(record for record in found if isinstance(record, Claim))
+    records = asked.records or RecordSet.of(())
+    known = {(claim.customer, claim.month, claim.received) for claim in records.claims}
+    extra = tuple(c for c in claims if (c.customer, c.month, c.received) not in known)
+    return replace(asked, records=replace(records, claims=records.claims + extra))
 
 
 def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:

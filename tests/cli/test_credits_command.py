@@ -255,3 +255,79 @@ def test_the_example_customers_files_fit_their_contracts(contracts: Path) -> Non
     for name in ("hosting-pop", "itstabyl"):
         book = load_customers(examples / f"{name}.yaml", load_contract(contracts / f"{name}.yaml"))
         assert book.customers.customers
+
+
+ON_REQUEST = CONTRACT.replace(
+    "  mode: automatic\n",
+    "  mode: on-request\n  claim_within: 30d\n  excluded_plans: [free]\n  combine: sum\n",
+)
+
+
+def test_claims_stored_after_the_month_decide_credits_from_the_db(
+    run_cli: Callable[..., Run], files: Path
+) -> None:
+    """Claims arrive after the month; ``--db`` reads them, on time and late alike."""
+    contract = files / "contract.yaml"
+    contract.write_text(ON_REQUEST, encoding="utf-8")
+    (files / "customers.yaml").write_text(
+        CUSTOMERS.replace("plan: dedicated,\n     currency: JPY", "plan: free,\n     currency: JPY")
+        + "  - {id: late, name: Late Ltd, email: a@late.example, plan: pro, currency: EUR,\n"
+        '     base_fee: "10.00", locations: [fra]}\n',
+        encoding="utf-8",
+    )
+    claims = [
+        {
+            "kind": "claim",
+            "customer": "acme",
+            "month": "2026-10",
+            "received": "2026-11-30T23:59:59Z",
+        },
+        {
+            "kind": "claim",
+            "customer": "late",
+            "month": "2026-10",
+            "received": "2026-12-02T01:02:03Z",
+        },
+    ]
+    records = files / "stored.jsonl"
+    records.write_text("".join(json.dumps(r) + "\n" for r in [SWAP, *claims]), encoding="utf-8")
+    db = f"sqlite:///{files / 'store.db'}"
+    assert run_cli("import", contract, files / "probes.csv", "--db", db).code == 0
+    stored = run_cli("records", "import", contract, records, "--db", db)
+    assert stored.code == 0, stored.err
+    done = run_cli(
+        "report",
+        contract,
+        "--db",
+        db,
+        "--month",
+        "2026-10",
+        "--customers",
+        files / "customers.yaml",
+        "--format",
+        "json",
+    )
+    assert done.code == 0, done.err
+    credits = {c["customer"]: c for c in json.loads(done.out)["credits"]}
+    assert (credits["acme"]["status"], credits["acme"]["amount"]) == ("issued", "-27.48")
+    assert credits["sakura"]["status"] == "not-covered"
+    assert credits["late"]["status"] == "refused"
+    assert credits["late"]["amount"] == "-1.00"
+    assert credits["late"]["reason"] == (
+        "claim received 2026-12-02T01:02:03Z, 1d 1h 2m 3s after the deadline 2026-12-01T00:00:00Z"
+    )
+
+
+def test_credit_keys_of_the_contract_are_located(run_cli: Callable[..., Run], files: Path) -> None:
+    contract = files / "contract.yaml"
+    contract.write_text(
+        CONTRACT.replace("  mode: automatic\n", "  mode: automatic\n  combine: avg\n  cap: 50.5\n"),
+        encoding="utf-8",
+    )
+    done = run(run_cli, "credits", files)
+    assert done.code == 2
+    assert done.err == (
+        f"error: {contract}:9: credits.combine: expected one of 'max', 'sum', got 'avg'\n"
+        f'error: {contract}:10: credits.cap: expected a quoted percentage like "99.9" (an '
+        "unquoted number is read as a binary float), got 50.5\n"
+    )

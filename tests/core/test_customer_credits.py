@@ -235,3 +235,18 @@ def test_credits_never_exceed_the_cap_and_lines_add_up(
     assert -credit.amount_minor <= fee.scaleb(places)
     assert sum(line.amount_minor for line in credit.lines) == credit.amount_minor
     assert credit.amount_minor <= 0
+
+
+def test_combine_sum_adds_the_services_one_line_each() -> None:
+    assert HOSTING.credits is not None
+    summing = HOSTING.model_copy(
+        update={"credits": HOSTING.credits.model_copy(update={"combine": "sum"})}
+    )
+    results = [result(HOSTING, "network", "fra", "99.95"), result(HOSTING, "power", "fra", "99.7")]
+    acme = customer("acme", "dedicated", "EUR", "120.00", locations=["fra"])
+    (credit,) = settle_credits(summing, OCTOBER, results, [acme], UNITS)
+    # network 10 % + power 25 % (below 99.9) = 35 % of 120.00.
+    assert (credit.percent, credit.amount) == (Decimal(35), "-42.00")
+    assert [line.amount_minor for line in credit.lines] == [-1200, -3000]
+    (largest,) = settle_credits(HOSTING, OCTOBER, results, [acme], UNITS)
+    assert (largest.percent, largest.amount, len(largest.lines)) == (Decimal(25), "-30.00", 1)

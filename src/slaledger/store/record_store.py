@@ -142,10 +142,13 @@ class RecordStore:
                 )
         return StoreOutcome(len(new_rows), len(changed), unchanged)
 
-    def records(self, contract: str, start: int, end: int) -> list[AnyRecord]:
+    def records(
+        self, contract: str, start: int, end: int, *, kind: str | None = None
+    ) -> list[AnyRecord]:
         """The records of ``contract`` a settlement of ``[start, end)`` may need: those whose
-        span (:func:`~slaledger.core.record_checks.record_span`) meets it, oldest first.
-        Widen ``start`` by the longest trailing window the contract's commitments use."""
+        span (:func:`~slaledger.core.record_checks.record_span`) meets it, oldest first
+        (only those of ``kind`` when given). Widen ``start`` by the longest trailing window
+        the contract's commitments use."""
         c = table.c
         query = (
             select(c.payload)
@@ -153,6 +156,7 @@ class RecordStore:
                 c.contract == contract,
                 c.first_at < end,
                 or_(c.last_at.is_(None), and_(c.last_at >= start)),
+                *(() if kind is None else (c.kind == kind,)),
             )
             .order_by(c.first_at, c.kind, c.record_id)
         )
