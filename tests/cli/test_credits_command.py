@@ -331,3 +331,67 @@ def test_credit_keys_of_the_contract_are_located(run_cli: Callable[..., Run], fi
         f'error: {contract}:10: credits.cap: expected a quoted percentage like "99.9" (an '
         "unquoted number is read as a binary float), got 50.5\n"
     )
+
+
+def test_the_seed_examples_settle_the_demo_month_in_money(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path
+) -> None:
+    """The example customers on the demo's month: the hosting seed issues automatically
+    (worst location, a late swap, JPY), Itstabyl issues on a claim on day 30, refuses one on
+    day 31 and covers no free tier."""
+    examples = contracts.parent / "customers"
+    hosting = demo_files / "hosting-pop"
+    done = run_cli(
+        "credits",
+        contracts / "hosting-pop.yaml",
+        "--probes",
+        hosting / "observations.csv",
+        "--events",
+        hosting / "events.yaml",
+        "--month",
+        "2026-10",
+        "--records",
+        hosting / "records.jsonl",
+        "--customers",
+        examples / "hosting-pop.yaml",
+    )
+    assert done.code == 0, done.err
+    network = (
+        "network: availability 99.865591 % at fra, target 99.99 %, tier below 99.9 %: "
+        "25 % of base fee"
+    )
+    assert done.out == (
+        "customer,month,description,amount,amount_minor,currency\n"
+        f'nordwind-gmbh,2026-10,"{network}",-30.00,-3000,EUR\n'
+        'nordwind-gmbh,2026-10,"hardware-swap HW-901: 2 started hours late '
+        '(due 2026-10-14T18:00:00Z), 1d of base fee per hour",-7.74,-774,EUR\n'
+        f'kesselhaus,2026-10,"{network}",-22.25,-2225,EUR\n'
+        f'tessera-ai,2026-10,"{network}",-4500,-4500,JPY\n'
+    )
+    itstabyl = demo_files / "itstabyl"
+    done = run_cli(
+        "report",
+        contracts / "itstabyl.yaml",
+        "--probes",
+        itstabyl / "observations.csv",
+        "--events",
+        itstabyl / "events.yaml",
+        "--month",
+        "2026-10",
+        "--records",
+        examples / "itstabyl-claims.jsonl",
+        "--customers",
+        examples / "itstabyl.yaml",
+        "--format",
+        "json",
+    )
+    assert done.code == 0, done.err
+    credits = json.loads(done.out)["credits"]
+    assert [(c["customer"], c["status"], c["amount"]) for c in credits] == [
+        ("brightpath", "issued", "-4.90"),
+        ("quayside", "refused", "-19.90"),
+        ("tinkerer", "not-covered", "0.00"),
+    ]
+    assert credits[1]["reason"] == (
+        "claim received 2026-12-01T09:30:00Z, 9h 30m after the deadline 2026-12-01T00:00:00Z"
+    )
