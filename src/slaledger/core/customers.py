@@ -140,15 +140,6 @@ class Customer(StrictModel):
 class Customers(StrictModel):
     customers: tuple[Customer, ...]
 
-    @field_validator("customers")
-    @classmethod
-    def _unique(cls, value: tuple[Customer, ...]) -> tuple[Customer, ...]:
-        ids = [customer.id for customer in value]
-        repeated = sorted({name for name in ids if ids.count(name) > 1})
-        if repeated:
-            raise ValueError(f"customer ids must be unique; repeated: {', '.join(repeated)}")
-        return value
-
     def by_id(self) -> dict[str, Customer]:
         return {customer.id: customer for customer in self.customers}
 
@@ -159,13 +150,24 @@ FieldPath = tuple[str | int, ...]
 def check_customers(
     customers: Customers, contract: Contract, minor_units: Mapping[str, int]
 ) -> list[tuple[FieldPath, str]]:
-    """Every mistake that needs the contract or the currency list, with its path: an unknown
-    service or location, an unknown currency, a fee finer than the currency's minor unit."""
+    """Every mistake that needs the whole file, the contract or the currency list, with its
+    path: a repeated id, an unknown service or location, an unknown currency, a fee finer
+    than the currency's minor unit."""
     found: list[tuple[FieldPath, str]] = []
     services = list(contract.services)
     every_location = contract.locations
+    first: dict[str, int] = {}
     for index, customer in enumerate(customers.customers):
         here: FieldPath = ("customers", index)
+        if customer.id in first:
+            found.append(
+                (
+                    (*here, "id"),
+                    f"expected a unique id; {customer.id!r} is already customers"
+                    f"[{first[customer.id]}]",
+                )
+            )
+        first.setdefault(customer.id, index)
         for position, service in enumerate(customer.services or ()):
             if service not in contract.services:
                 found.append(

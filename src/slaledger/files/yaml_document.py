@@ -413,7 +413,8 @@ def _finding(model: type[BaseModel], path: DocPath, details: ErrorDetails) -> Fi
         return Finding(path, "missing required key", kind)
     if kind == "extra_forbidden":
         owner = _model_at(model, details["loc"][:-1])
-        allowed = f"; expected one of: {', '.join(owner.model_fields)}" if owner else ""
+        keys = [info.alias or name for name, info in owner.model_fields.items()] if owner else []
+        allowed = f"; expected one of: {', '.join(keys)}" if owner else ""
         return Finding(path, f"unknown key {path[-1]!r}{allowed}", kind)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         key = str(context.get("discriminator", "")).strip("'")
