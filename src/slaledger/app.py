@@ -28,6 +28,7 @@ from slaledger.core.record_checks import check_batch, record_lookback
 from slaledger.core.records import AnyRecord, Claim, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
+from slaledger.core.statement_chain import Signer
 from slaledger.core.timebase import US_PER_DAY, to_instant
 from slaledger.errors import Problem, RecordsError, UsageError
 from slaledger.files.business_calendars import calendar_of
@@ -296,8 +297,11 @@ def with_stored_claims(asked: Settlement, engine: Engine) -> Settlement:
     return replace(asked, records=replace(records, claims=records.claims + extra))
 
 
-def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Statement, bool]:
-    """Settle a month that is over from the store and keep it as its statement (once)."""
+def issue_statement(
+    stores: Stores, asked: Settlement, *, now: int, signer: Signer | None = None
+) -> tuple[Statement, bool]:
+    """Settle a month that is over from the store and keep it as its statement (once),
+    chained to the previous one and signed by ``signer`` when given."""
     month_text = f"{asked.month[0]:04d}-{asked.month[1]:02d}"
     end = calendar_month(*asked.month, asked.contract.zone).end
     if now < end:
@@ -309,7 +313,9 @@ def issue_statement(stores: Stores, asked: Settlement, *, now: int) -> tuple[Sta
         return existing, False
     asked = asked.with_stored(stores)
     report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
-    return stores.statements.issue(asked.contract.contract, month_text, render_json(report), now)
+    return stores.statements.issue(
+        asked.contract.contract, month_text, render_json(report), now, signer
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from slaledger.cli.errors import reports_user_errors
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
 from slaledger.files.contract_file import load_contract
+from slaledger.files.signing_key import load_signing_key
 from slaledger.store.database import DEFAULT_URL
 from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, open_stores, retain
 
@@ -73,13 +74,23 @@ def statement_command() -> None:
 @_DB
 @click.option("--month", required=True, help="Calendar month, YYYY-MM (must be over).")
 @click.option("--events", "events", type=_FILE, help="Maintenance and exclusions YAML.")
+@click.option("--signing-key", "signing_key", type=_FILE, help="Sign it with this private key.")
 @_AT
 @reports_user_errors
-def issue(contract: Path, db: str, month: str, events: Path | None, at: str | None) -> None:
+def issue(
+    contract: Path,
+    db: str,
+    month: str,
+    events: Path | None,
+    signing_key: Path | None,
+    at: str | None,
+) -> None:
     """Settle MONTH of CONTRACT from the store and keep the report as its statement (once:
-    an existing statement is never rewritten)."""
+    an existing statement is never rewritten), chained to the previous month's and signed
+    with --signing-key."""
+    signer = None if signing_key is None else load_signing_key(signing_key)
     asked = Settlement.load(contract, events, month, None)
-    statement, new = issue_statement(open_stores(db), asked, now=_now(at))
+    statement, new = issue_statement(open_stores(db), asked, now=_now(at), signer=signer)
     verb = "issued" if new else "already issued"
     click.echo(
         f"statement {statement.contract} {statement.month} {verb} at "

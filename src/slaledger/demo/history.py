@@ -263,8 +263,9 @@ def seed_store(db_url: str, contract: Contract, now: int, file_events: Events) -
         seeded = history_records(now)
         RecordStore(stores.engine).store(contract.contract, seeded, now=now, actor=OPERATOR)
         records = len(seeded)
-    statement = _last_statement(stores, contract, file_events, now)
+    # Figures first: they issue every past month's statement, oldest first (the chain's order).
     figures = _figures(stores, contract, file_events, now)
+    statement = _last_statement(stores, contract, file_events, now)
     return Seeded(stored, incidents, windows, statement, figures, records)
 
 

@@ -28,6 +28,7 @@ from slaledger.core.month_statement import settle_month_with_records
 from slaledger.core.periods import Period, calendar_month
 from slaledger.core.report import Report
 from slaledger.core.settle import TRAILING_DAYS, settle_classified
+from slaledger.core.statement_chain import Signer
 from slaledger.core.timebase import US_PER_DAY, from_instant
 from slaledger.errors import UserError
 from slaledger.files.report_render import render_json
@@ -135,6 +136,8 @@ class FiguresJob:
     """The windows in force now: the events file's and the operators'."""
     statement_grace: int = US_PER_DAY
     """How long after a month ends its statement is issued (late agent batches get in)."""
+    signer: Signer | None = None
+    """Signs each statement issued (``serve --signing-key``); ``None``: chained, unsigned."""
     bar_days: int = 90
     budget: int = 4
     """Periods settled per run at most."""
@@ -182,7 +185,7 @@ class FiguresJob:
                 self.contract, data, events, month, records, self.calendars
             )
             statement, _new = self.stores.statements.issue(
-                self.contract.contract, label, render_json(report), now
+                self.contract.contract, label, render_json(report), now, self.signer
             )
             log.info("issued the statement of %s (sha256 %s)", label, statement.digest)
         own = statement_figures(statement.document, label)
@@ -217,16 +220,23 @@ class FiguresJob:
         work: list[tuple[str, Callable[[], list[Figure]]]] = []
         current = month_of(now, self.contract)
         previous = (current[0] - 1, 12) if current[1] == 1 else (current[0], current[1] - 1)
+        # Statements are chained month after month, so months due for their statement come
+        # oldest first; the other months newest first.
+        statements: list[tuple[str, Callable[[], list[Figure]]]] = []
         for month in reversed(list(months_between(month_of(first, self.contract), previous))):
             label = month_text(month)
+            if self._failed.get(label, 0) > now:
+                continue
             end = calendar_month(*month, self.contract.zone).end
             settled = known.get(label)
-            if (
-                settled is None
-                or label in self._stale
-                or (not settled and now >= end + self.statement_grace)
-            ):
-                work.append((label, partial(self.settle_month, month, now)))
+            over = now >= end + self.statement_grace
+            if settled is None or label in self._stale or (not settled and over):
+                task = (label, partial(self.settle_month, month, now))
+                if over and not settled:
+                    statements.insert(0, task)
+                else:
+                    work.append(task)
+        work[:0] = statements
         today = now // US_PER_DAY
         for day in range(today - 1, max(first // US_PER_DAY, today - self.bar_days) - 1, -1):
             label = day_text(day)

@@ -107,8 +107,17 @@ statements = Table(
     Column("settled_at", BigInteger, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("document", Text, nullable=False),
+    Column("previous_month", String(7), nullable=True),
+    Column("previous_sha256", String(64), nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("signature", String(128), nullable=True),
+    Column("key_id", String(16), nullable=True),
 )
-"""Settled months: the report JSON as it was settled, with its SHA-256. Never rewritten."""
+"""Settled months: the report JSON as it was settled, with its SHA-256 (``digest``). Never
+rewritten. Each is chained to the contract's previous statement (``previous_month``,
+``previous_sha256``; ``sha256`` of its canonical bytes, :mod:`slaledger.core.statement_chain`)
+and signed when the issuer holds a key (``signature`` hex, ``key_id``); statements from
+before the chain have NULL there until they are chained."""
 
 figures = Table(
     "figures",
