@@ -45,7 +45,8 @@ def test_issued_statements_verify_offline_and_a_changed_byte_fails(
     assert run_cli("key", "generate", "--out", other).code == 0
     db = f"sqlite:///{tmp_path / 'store.db'}"
     path = contracts / "heft-io.yaml"
-    assert run_cli("import", path, demo_files / "heft-io" / "observations.csv", "--db", db).code == 0
+    observations = demo_files / "heft-io" / "observations.csv"
+    assert run_cli("import", path, observations, "--db", db).code == 0
     for month in ("2026-10", "2026-11"):
         issued = run_cli(
             "statement", "issue", path, "--db", db, "--month", month,
@@ -91,6 +92,4 @@ def test_issued_statements_verify_offline_and_a_changed_byte_fails(
     bad.write_text("not json")
     refused = run_cli("statement", "verify", "--key", public, files[0], bad)
     assert refused.code == 2
-    assert refused.err == (
-        f"error: {bad}: not JSON: Expecting value (line 1, column 1)\n"
-    )
+    assert refused.err == (f"error: {bad}: not JSON: Expecting value (line 1, column 1)\n")

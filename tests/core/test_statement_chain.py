@@ -38,7 +38,7 @@ def chain(months: int, signer: SigningKey | None = KEY, contract: str = "hosting
         report = {
             "contract": contract,
             "results": [{"service": "network", "availability": "0.9995", "credit_percent": 10}],
-            "note": "Grüße \u0007 \"quoted\"",
+            "note": 'Grüße \u0007 "quoted"',
         }
         statement = statement_object(
             contract=contract,
@@ -57,7 +57,7 @@ def files(sealed: list[Signed]) -> list[StatementFile]:
 
 
 def test_canonical_bytes_are_sorted_compact_utf8_and_refuse_floats() -> None:
-    value = {"b": [1, True, None], "a": "é\n\u0001\"\\"}
+    value = {"b": [1, True, None], "a": 'é\n\u0001"\\'}
     assert canonical_bytes(value) == '{"a":"é\\n\\u0001\\"\\\\","b":[1,true,null]}'.encode()
     with pytest.raises(NotCanonicalError, match="no floats"):
         canonical_bytes({"a": 0.5})
@@ -133,7 +133,9 @@ def test_a_reordered_chain_fails_naming_the_month(data: st.DataObject) -> None:
 def test_another_key_fails_naming_the_month_and_both_keys() -> None:
     with pytest.raises(ChainBrokenError) as raised:
         verify_chain(files(chain(2, OTHER)), CHECKS)
-    assert str(raised.value) == f"2022-01: signed by key {OTHER.key_id}, not by the key given ({KEY.key_id})"
+    assert str(raised.value) == (
+        f"2022-01: signed by key {OTHER.key_id}, not by the key given ({KEY.key_id})"
+    )
 
 
 def test_a_signature_of_the_same_key_id_over_other_bytes_fails() -> None:
@@ -153,7 +155,7 @@ def test_unsigned_statements_verify_as_a_chain_but_fail_against_a_key() -> None:
 
 
 def test_a_file_that_is_not_a_statement_is_a_bad_file() -> None:
-    with pytest.raises(ValueError, match=r"^x.json: not JSON: Expecting value \(line 1, column 1\)"):
+    with pytest.raises(ValueError, match=r"^x.json: not JSON: Expecting value \(line 1, col"):
         read_statement_file("x.json", b"nope")
     with pytest.raises(ValueError, match=r"^x.json: not a slaledger statement"):
         read_statement_file("x.json", b"[]")

@@ -26,9 +26,7 @@ def report(month: str) -> str:
 
 
 def verify(store: StatementStore, checks: object = CHECKS) -> list[str]:
-    files = [
-        read_statement_file(s.month, s.file_bytes()) for s in store.months("hosting")
-    ]
+    files = [read_statement_file(s.month, s.file_bytes()) for s in store.months("hosting")]
     return [v.month for v in verify_chain(files, checks)]  # type: ignore[arg-type]
 
 
