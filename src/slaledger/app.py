@@ -41,8 +41,9 @@ from slaledger.files.imports.helpdesk import ImportedRecords
 from slaledger.files.imports.record_files import RecordFormat, read_record_file
 from slaledger.files.records_jsonl import read_located_records
 from slaledger.files.report_render import render_json
+from slaledger.files.signing_key import load_signing_key
 from slaledger.store.observation_store import ObservationStore
-from slaledger.store.statements import Statement
+from slaledger.store.statements import Statement, StatementStore
 from slaledger.store.tiers import (
     DEFAULT_MINUTE_DAYS,
     DEFAULT_RAW_DAYS,
@@ -389,6 +390,8 @@ class PublishOptions:
     minute_days: int = DEFAULT_MINUTE_DAYS
     every_seconds: float = 60.0
     """How often the publisher settles the month to date and rebuilds the page."""
+    signing_key: Path | None = None
+    """The private key that signs each statement issued (``serve --signing-key``)."""
 
 
 def build_publishing(
@@ -417,7 +420,9 @@ def build_publishing(
     from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
     from slaledger.web.app import Publication  # noqa: PLC0415
     from slaledger.web.server import Publishing  # noqa: PLC0415
+    from slaledger.web.statements_api import PublishedStatements  # noqa: PLC0415
 
+    signer = None if options.signing_key is None else load_signing_key(options.signing_key)
     incidents = IncidentStore(engine, contract)
     maintenance = MaintenanceStore(engine, contract)
     subscribers = SubscriberStore(engine)
@@ -437,6 +442,7 @@ def build_publishing(
         options.raw_days,
         options.minute_days,
         options.every_seconds,
+        signing_key=options.signing_key,
     )
     publisher = PublisherProcess(config, events=maintenance.events)
     publication = Publication(
@@ -452,6 +458,11 @@ def build_publishing(
         problem=publisher.problem,
         allow_private_webhooks=options.allow_private_webhooks,
         records=RecordStore(engine),
+        statements=PublishedStatements(
+            contract.contract,
+            StatementStore(engine),
+            None if signer is None else signer.public_pem,
+        ),
     )
     return Publishing(publisher, publication, worker, notifier)
 

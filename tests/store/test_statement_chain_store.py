@@ -59,7 +59,7 @@ def test_statements_from_before_the_chain_are_chained_once(store_url: str) -> No
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0007")
+        command.upgrade(config, "0008")
     with engine.begin() as connection:
         for index, month in enumerate(("2026-07", "2026-09")):  # a gap, as before the chain
             connection.exec_driver_sql(

@@ -138,7 +138,7 @@ def test_monthly_history_opens(page: tuple[Page, list[str]]) -> None:
             "99.979839 %",
             "36",
             "0 %",
-            "settled",
+            "settled: statement of 2026-10",
         ]
     )
     assert problems == []

@@ -115,8 +115,10 @@ def test_settled_months_show_their_figures(served: tuple[str, Snapshots]) -> Non
         "98.761695 % target missed 9 10 % to date"
     )
     assert rows[2] == (
-        "2026-10 99.919355 % target missed 99.879032 % target missed 99.979839 % 36 0 % settled"
+        "2026-10 99.919355 % target missed 99.879032 % target missed 99.979839 % 36 0 % "
+        "settled: statement of 2026-10"
     )
+    assert '<a href="/api/v1/statements/2026-10">settled<span class="visually-hidden">' in html
     assert len(rows) == 1 + 36
     status, _, body = fetch(url + "/services/nope")
     assert status == 404

@@ -104,6 +104,13 @@ _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
     show_default=True,
     help="Keep minute runs this many days (five years by default).",
 )
+@click.option(
+    "--signing-key",
+    "signing_key",
+    type=_FILE,
+    help="Private key (slaledger key generate) that signs each monthly statement issued; "
+    "without it statements are chained but unsigned.",
+)
 @reports_user_errors
 def command(
     contract: Path,
@@ -125,6 +132,7 @@ def command(
     ingest_horizon: str,
     raw_days: int,
     minute_days: int,
+    signing_key: Path | None,
 ) -> None:
     """Serve CONTRACT: the status page and public API, agents' ingest API, the operator API,
     subscriptions, and probes from here.
@@ -191,7 +199,13 @@ def command(
                 password=os.environ.get("SLALEDGER_SMTP_PASSWORD"),
             )
         options = PublishOptions(
-            url, smtp, allow_private_webhooks, raw_days, minute_days, every_seconds=refresh_seconds
+            url,
+            smtp,
+            allow_private_webhooks,
+            raw_days,
+            minute_days,
+            every_seconds=refresh_seconds,
+            signing_key=signing_key,
         )
         return build_publishing(loaded, windows, engine, db, wall_clock, options)
 

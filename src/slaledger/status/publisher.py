@@ -19,6 +19,7 @@ from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.live import live_report
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
+from slaledger.core.statement_chain import Signer
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
 from slaledger.files.business_calendars import calendar_of
 from slaledger.status.commitment_figures import CommitmentFigures, RecordSource
@@ -54,6 +55,7 @@ class Publisher:
         minute_days: int = DEFAULT_MINUTE_DAYS,
         title: str | None = None,
         records: RecordSource | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self._contract = contract
         self._file_events = file_events
@@ -71,6 +73,7 @@ class Publisher:
             self.events,
             records=None if records is None else lambda: RecordSet.of(records.records()),
             calendars=calendars,
+            signer=signer,
         )
         commitments = None
         if records is not None and contract.commitments:

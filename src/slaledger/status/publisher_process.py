@@ -22,10 +22,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.publication import StatusSnapshot
+from slaledger.files.signing_key import load_signing_key
 from slaledger.notify.messages import Site
 from slaledger.notify.outbox import Notifier
 from slaledger.status.publisher import Publisher
@@ -63,6 +65,8 @@ class PublisherConfig:
     raw_days: int
     minute_days: int
     every_seconds: float = 60.0
+    signing_key: Path | None = None
+    """Signs each statement issued (the child loads it)."""
     clock_start: int | None = None
     """Replay: the child's clock starts at this instant instead of now (benchmarks over a
     store recorded as of a fixed date)."""
@@ -83,6 +87,7 @@ def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publis
         raw_days=config.raw_days,
         minute_days=config.minute_days,
         records=StoredRecords(RecordStore(engine), contract.contract),
+        signer=None if config.signing_key is None else load_signing_key(config.signing_key),
     )
 
 

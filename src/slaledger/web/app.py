@@ -41,6 +41,7 @@ from slaledger.web.ingest import DEFAULT_INGEST_HORIZON, Ingestor, IngestService
 from slaledger.web.live import EventsSource, LiveFigures
 from slaledger.web.operator_api import OperatorApi, mount_operator_api
 from slaledger.web.records_api import RecordsApi, mount_records_api
+from slaledger.web.statements_api import PublishedStatements, mount_statements_api
 from slaledger.web.status_page import mount_public_web
 from slaledger.web.store_health import (
     CHECK_SECONDS,
@@ -79,6 +80,8 @@ class Publication:
     """Email subscriptions awaiting confirmation, across all clients, before new ones wait."""
     records: RecordStore | None = None
     """Where ``POST /api/v1/admin/records`` stores records; ``None``: the route is absent."""
+    statements: PublishedStatements | None = None
+    """The chained statements and public key (``/api/v1/statements``); ``None``: absent."""
 
 
 health_router = APIRouter(include_in_schema=False)
@@ -161,6 +164,8 @@ def _publish(
     mount_operator_api(app, operator, tokens)
     if publication.records is not None:
         mount_records_api(app, RecordsApi(publication.records, contract, clock), tokens)
+    if publication.statements is not None:
+        mount_statements_api(app, publication.statements)
     subscriptions = Subscriptions(
         publication.subscribers,
         clock,

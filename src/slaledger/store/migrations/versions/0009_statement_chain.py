@@ -5,8 +5,8 @@ Statements stored before stay NULL in these columns: they are chained once, in m
 order, by ``slaledger statement chain`` or by the next statement issued (see
 docs/deployment.md, "Statements: keys and the chain").
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
