@@ -42,6 +42,7 @@ FILE_KEYS = frozenset({"key_id", "sha256", "signature", "statement"})
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _HEX128 = re.compile(r"^[0-9a-f]{128}$")
 _KEY_ID = re.compile(r"^[0-9a-f]{16}$")
+_STATEMENT_MARK = b',"statement":'
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -64,10 +65,12 @@ def _check(value: Any) -> None:
         raise NotCanonicalError(f"expected JSON values, got {type(value).__name__}")
 
 
-def canonical_bytes(value: Any) -> bytes:
+def canonical_bytes(value: Any, *, checked: bool = False) -> bytes:
     """``value`` in the canonical form of the module's doc (:class:`NotCanonicalError` if it
-    cannot be)."""
-    _check(value)
+    cannot be); ``checked``: ``value`` is known to hold no float (parsed by
+    :func:`read_statement_file`), so it is not walked again."""
+    if not checked:
+        _check(value)
     try:
         return json.dumps(
             value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
@@ -164,23 +167,36 @@ class StatementFile:
     raw: bytes
     document: dict[str, Any]
     month: str
+    floats: bool = False
+    """It holds a number that is not an integer (never in a statement as issued)."""
 
 
 def read_statement_file(name: str, raw: bytes) -> StatementFile:
     """Parse a downloaded file; :class:`BadFileError` when it is not JSON or has no month."""
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = json.loads(
+            raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float
+        )
+    except NotCanonicalError:
+        document = None  # a float: parsed again below to tell its month
     except UnicodeDecodeError as error:
         raise BadFileError(f"{name}: not UTF-8 (byte {error.start})") from None
     except json.JSONDecodeError as error:
         raise BadFileError(
             f"{name}: not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
         ) from None
+    floats = document is None
+    if floats:
+        document = json.loads(raw.decode("utf-8"))
     statement = document.get("statement") if isinstance(document, dict) else None
     month = statement.get("month") if isinstance(statement, dict) else None
     if not isinstance(month, str):
         raise BadFileError(f"{name}: not a slaledger statement (expected statement.month)")
-    return StatementFile(name, raw, document, month)
+    return StatementFile(name, raw, document, month, floats)
+
+
+def _no_float(text: str) -> Any:
+    raise NotCanonicalError(f"expected no floats (exact decimal strings), got {text}")
 
 
 @dataclass(frozen=True)
@@ -238,13 +254,17 @@ def _verify_one(
         raise ChainBrokenError(month, f"changed: not a statement of format {FORMAT}")
     if not _MONTH.match(month):
         raise ChainBrokenError(month, "changed: the month is not YYYY-MM")
+    if file.floats:
+        raise ChainBrokenError(month, "changed: a number that is not an integer")
     try:
-        signed = canonical_bytes(statement)
-        whole = canonical_bytes(document)
+        whole = canonical_bytes(document, checked=True)
     except NotCanonicalError as error:
         raise ChainBrokenError(month, f"changed: {error}") from None
     if whole != file.raw:
         raise ChainBrokenError(month, "changed: the file is not byte for byte as issued")
+    # The file is canonical, so the signed bytes are the statement's, verbatim at its end
+    # (nothing before it can hold the marker: hex digits, key ids and null).
+    signed = whole[whole.index(_STATEMENT_MARK) + len(_STATEMENT_MARK) : -1]
     own = sha256_hex(signed)
     if document["sha256"] != own:
         raise ChainBrokenError(month, "changed: its content does not match its SHA-256")
