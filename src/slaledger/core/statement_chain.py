@@ -174,9 +174,7 @@ class StatementFile:
 def read_statement_file(name: str, raw: bytes) -> StatementFile:
     """Parse a downloaded file; :class:`BadFileError` when it is not JSON or has no month."""
     try:
-        document = json.loads(
-            raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float
-        )
+        document = json.loads(raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
     except NotCanonicalError:
         document = None  # a float: parsed again below to tell its month
     except UnicodeDecodeError as error:
