@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import stat
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from conftest import Run
 
@@ -93,3 +97,46 @@ def test_issued_statements_verify_offline_and_a_changed_byte_fails(
     refused = run_cli("statement", "verify", "--key", public, files[0], bad)
     assert refused.code == 2
     assert refused.err == (f"error: {bad}: not JSON: Expecting value (line 1, column 1)\n")
+
+
+def test_serve_signs_the_statements_it_issues_and_serves_them(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, tmp_path: Path
+) -> None:
+    """The publisher of ``serve --signing-key`` issues October and November 2026 (the
+    machine's clock is past them), signed, and the API serves what verifies offline."""
+    from test_serve import Served
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    assert run_cli("key", "generate", "--out", keys).code == 0
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    path = contracts / "heft-io.yaml"
+    observations = demo_files / "heft-io" / "observations.csv"
+    assert run_cli("import", path, observations, "--db", db).code == 0
+    extra = ("--no-probes", "--refresh-seconds", "1")
+    served = Served(path, db, extra=(*extra, "--signing-key", str(keys / "statement-signing.key")))
+    try:
+        deadline = time.monotonic() + 180
+        listed: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{served.url}/api/v1/statements", timeout=10) as reply:
+                listed = json.loads(reply.read())
+            if [s["month"] for s in listed["statements"]][:2] == ["2026-10", "2026-11"]:
+                break
+            time.sleep(1)
+        october, november = listed["statements"][:2]
+        assert november["previous_sha256"] == october["sha256"]
+        with urllib.request.urlopen(f"{served.url}/api/v1/statements/key", timeout=10) as reply:
+            assert reply.read() == (keys / "statement-signing.pub").read_bytes()
+        out = tmp_path / "downloaded"
+        out.mkdir()
+        for entry in (october, november):
+            with urllib.request.urlopen(served.url + entry["url"], timeout=10) as reply:
+                (out / f"{entry['month']}.json").write_bytes(reply.read())
+    finally:
+        served.kill()
+    verified = run_cli("statement", "verify", "--key", keys / "statement-signing.pub", out)
+    assert verified.code == 0, verified.err
+    assert verified.out.splitlines()[-1] == (
+        "chain of 2 statements of heft-io verified, 2026-10 to 2026-11"
+    )
