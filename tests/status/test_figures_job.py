@@ -203,3 +203,32 @@ def test_the_statement_of_a_month_includes_its_commitments_and_outages(
     assert json.loads(statement.document) == json.loads(from_file.out)
     commitments = json.loads(statement.document)["commitments"]
     assert [c["commitment"] for c in commitments] == list(contract.commitments)
+
+
+def test_months_catching_up_are_issued_oldest_first_chained_and_signed(
+    run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from slaledger.core.statement_chain import read_statement_file, verify_chain
+    from slaledger.files.signing_key import PublicKey, SigningKey
+
+    key = SigningKey(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+    path = contracts / "heft-io.yaml"
+    observations = demo_files / "heft-io" / "observations.csv"
+    assert run_cli("import", path, observations, "--db", store_url).code == 0
+    contract = load_contract(path)
+    stores = open_stores(store_url)
+    figures = FigureStore(connect(store_url), contract.contract)
+    job = FiguresJob(contract, stores, figures, Events, signer=key)
+    _run_until_done(job, instant("2027-02-05T00:00:00Z"))
+    chain = stores.statements.months(contract.contract)
+    assert [(s.month, s.previous_month) for s in chain] == [
+        ("2026-10", None),
+        ("2026-11", "2026-10"),
+        ("2026-12", "2026-11"),
+        ("2027-01", "2026-12"),
+    ]
+    files = [read_statement_file(s.month, s.file_bytes()) for s in chain]
+    checks = {key.key_id: PublicKey(key.private.public_key()).check}
+    assert len(verify_chain(files, checks)) == 4

@@ -96,6 +96,10 @@ def issue(
         f"statement {statement.contract} {statement.month} {verb} at "
         f"{format_instant(statement.settled_at)}; sha256 {statement.digest}"
     )
+    if statement.chained:
+        after = statement.previous_month or "none: the chain's first"
+        signed = "unsigned" if statement.key_id is None else f"signed by key {statement.key_id}"
+        click.echo(f"  chained after {after}; statement sha256 {statement.sha256}, {signed}")
 
 
 @statement_command.command("show")

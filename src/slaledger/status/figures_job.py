@@ -187,7 +187,12 @@ class FiguresJob:
             statement, _new = self.stores.statements.issue(
                 self.contract.contract, label, render_json(report), now, self.signer
             )
-            log.info("issued the statement of %s (sha256 %s)", label, statement.digest)
+            log.info(
+                "issued the statement of %s (sha256 %s, %s)",
+                label,
+                statement.sha256,
+                "unsigned" if statement.key_id is None else f"signed by key {statement.key_id}",
+            )
         own = statement_figures(statement.document, label)
         covered = {(f.service, f.location) for f in own}
         return own + [
