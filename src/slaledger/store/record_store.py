@@ -15,7 +15,22 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from slaledger.core.record_checks import record_span
 from slaledger.core.records import RECORD_ADAPTER, AnyRecord, record_json, record_key
@@ -23,7 +38,8 @@ from slaledger.store.audit_log import record as audit
 from slaledger.store.record_schema import records as table
 
 LOOKUP_CHUNK = 500
-"""Record ids looked up per query when a batch is compared with what is stored."""
+"""Record ids looked up per query when a batch is compared with what is stored (SQLite
+allows a few thousand parameters a statement)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,18 @@ class StoreOutcome:
 
 def _payload(record: AnyRecord) -> str:
     return json.dumps(record_json(record), sort_keys=True, separators=(",", ":"))
+
+
+ANALYZE_AFTER = 1000
+"""New records in one batch after which PostgreSQL's statistics of the table are renewed."""
+
+
+def _one_of(connection: Connection, keys: Sequence[str]) -> ColumnElement[bool]:
+    """``record_id`` is one of ``keys``: ``= ANY(array)`` on PostgreSQL (one parameter; an
+    ``IN`` of 5,000 parameters takes 25 times longer to send), ``IN`` on SQLite."""
+    if connection.dialect.name == "postgresql":
+        return table.c.record_id == any_(bindparam("keys", list(keys), type_=ARRAY(String)))
+    return table.c.record_id.in_(keys)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
@@ -56,7 +84,14 @@ class RecordStore:
         """Store ``records`` (checked already; each kind and id at most once) for
         ``contract`` in one transaction; ``now`` is when they were received."""
         with self._engine.begin() as connection:
-            return self._store(connection, contract, records, now, actor)
+            outcome = self._store(connection, contract, records, now, actor)
+        if outcome.new >= ANALYZE_AFTER and self._engine.dialect.name == "postgresql":
+            # Without statistics PostgreSQL looks ids up by contract and kind only, and
+            # filters every row of them: the next import of the same file would take
+            # minutes. Autovacuum gets there too, later.
+            with self._engine.begin() as connection:
+                connection.execute(text(f"ANALYZE {table.name}"))
+        return outcome
 
     def _store(
         self,
@@ -77,7 +112,7 @@ class RecordStore:
             stored: dict[str, Any] = {}
             for chunk in _chunks(list(keyed), LOOKUP_CHUNK):
                 query = select(c.id, c.record_id, c.payload, c.version).where(
-                    c.contract == contract, c.kind == kind, c.record_id.in_(chunk)
+                    c.contract == contract, c.kind == kind, _one_of(connection, chunk)
                 )
                 stored.update({row.record_id: row for row in connection.execute(query)})
             for key, record in keyed.items():
