@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slaledger.core.statement_chain import (
+    BadFileError,
     ChainBrokenError,
     NotCanonicalError,
     Signed,
@@ -89,10 +90,16 @@ def test_any_single_byte_change_fails(data: st.DataObject) -> None:
     position = data.draw(st.integers(0, len(raw) - 1))
     raw[position] ^= data.draw(st.integers(1, 255))
     given_files = files(sealed)
+    named: str | None = None
     try:
         given_files[index] = read_statement_file("changed.json", bytes(raw))
-    except ValueError:
-        return  # no longer JSON or no month: a bad file (exit 2), never a pass
+    except ChainBrokenError as error:  # no longer JSON: the month it was is named
+        named = error.month
+    except BadFileError:
+        return  # not even its month can be read: a bad file (exit 2), never a pass
+    if named is not None:
+        assert named == month_label(index)
+        return
     with pytest.raises(ChainBrokenError):
         verify_chain(given_files, CHECKS)
 
@@ -159,3 +166,14 @@ def test_a_file_that_is_not_a_statement_is_a_bad_file() -> None:
         read_statement_file("x.json", b"nope")
     with pytest.raises(ValueError, match=r"^x.json: not a slaledger statement"):
         read_statement_file("x.json", b"[]")
+
+
+def test_a_statement_no_longer_json_after_a_changed_byte_names_its_month() -> None:
+    raw = bytearray(chain(2)[1].file_bytes())
+    raw[raw.index(b'"results":[') + len(b'"results":')] = ord("(")
+    with pytest.raises(ChainBrokenError, match=r"^2022-02: changed: the file is not JSON: "):
+        read_statement_file("x.json", bytes(raw))
+    raw = bytearray(chain(1)[0].file_bytes())
+    raw[-1] = 0xFF
+    with pytest.raises(ChainBrokenError, match=r"^2022-01: changed: the file is not UTF-8"):
+        read_statement_file("x.json", bytes(raw))

@@ -103,10 +103,9 @@ def verify(files: tuple[Path, ...], keys: tuple[Path, ...], partial: bool) -> No
             checks[public.key_id] = public.check
     try:
         parsed = statement_files(files)
+        verified = verify_chain(parsed, checks, partial=partial)
     except BadFileError as error:
         raise UsageError(Problem(str(error))) from None
-    try:
-        verified = verify_chain(parsed, checks, partial=partial)
     except ChainBrokenError as error:
         click.echo(f"FAILED {error}", err=True)
         sys.exit(EXIT_CHAIN_BROKEN)

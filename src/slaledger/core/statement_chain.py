@@ -171,21 +171,39 @@ class StatementFile:
     """It holds a number that is not an integer (never in a statement as issued)."""
 
 
+_ISSUED_MONTH = re.compile(
+    rb'^\{"key_id":[^{}]*,"statement":\{"contract":"(?:[^"\\]|\\.)*",'
+    rb'"format":"[^"\\]*","issued_at":"[^"\\]*","month":"(\d{4}-\d{2})",'
+)
+"""The month of a statement file as issued, read from its bytes (a damaged file)."""
+
+
+def _damaged(name: str, raw: bytes, why: str) -> ValueError:
+    """:class:`ChainBrokenError` naming the month when the bytes still show a statement as
+    issued (a byte changed after), else :class:`BadFileError`."""
+    found = _ISSUED_MONTH.match(raw)
+    if found is None:
+        return BadFileError(f"{name}: {why}")
+    return ChainBrokenError(found.group(1).decode(), f"changed: the file is {why}")
+
+
 def read_statement_file(name: str, raw: bytes) -> StatementFile:
-    """Parse a downloaded file; :class:`BadFileError` when it is not JSON or has no month."""
+    """Parse a downloaded file; :class:`ChainBrokenError` naming the month when a statement
+    as issued no longer parses, :class:`BadFileError` when it is not a statement at all."""
     try:
-        document = json.loads(raw.decode("utf-8"), parse_float=_no_float, parse_constant=_no_float)
-    except NotCanonicalError:
-        document = None  # a float: parsed again below to tell its month
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadFileError(f"{name}: not UTF-8 (byte {error.start})") from None
+        raise _damaged(name, raw, f"not UTF-8 (byte {error.start})") from None
+    floats = False
+    try:
+        try:
+            document = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+        except NotCanonicalError:  # a float: parsed again to tell its month
+            floats = True
+            document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadFileError(
-            f"{name}: not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
-        ) from None
-    floats = document is None
-    if floats:
-        document = json.loads(raw.decode("utf-8"))
+        why = f"not JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        raise _damaged(name, raw, why) from None
     statement = document.get("statement") if isinstance(document, dict) else None
     month = statement.get("month") if isinstance(statement, dict) else None
     if not isinstance(month, str):
