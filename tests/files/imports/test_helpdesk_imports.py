@@ -7,6 +7,7 @@ export); see ``fixtures/README.md``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,17 @@ def test_a_bad_ticket_is_one_located_problem(
     assert [str(problem).replace(str(tmp_path) + "/", "") for problem in caught.value.problems] == [
         expected
     ]
+
+
+def test_zendesk_incremental_pages_listing_a_ticket_twice_keep_its_last_listing(
+    tmp_path: Path,
+) -> None:
+    first = {"id": 9, "created_at": "2026-10-05T09:00:00Z", "priority": "low"}
+    later = first | {"priority": "urgent"}
+    path = tmp_path / "pages.json"
+    path.write_text(
+        '[{"tickets": [' + json.dumps(first) + ']},\n {"tickets": [' + json.dumps(later) + "]}]"
+    )
+    imported = read_record_file(path, "zendesk")
+    assert [record_json(record)["severity"] for record in imported.records] == ["urgent"]
+    assert imported.lines == [2]

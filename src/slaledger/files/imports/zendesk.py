@@ -9,6 +9,8 @@ Two shapes of file are read (``docs/imports.md``):
   (a ``tickets`` list, sideloaded ``users`` optional), and ``GET
   /api/v2/tickets/{id}/comments`` responses (a ``comments`` list) to which the saving script
   added the ``ticket_id`` they belong to. Tickets may also carry their ``comments`` inline.
+  A ticket listed more than once (the incremental export lists it each time it changed) is
+  read as its last listing.
 
 A ticket's fields read: ``id``, ``created_at`` (opened), ``priority`` (the severity, through
 ``--severity-map``), ``organization_id`` (the customer, through ``--customer-map``, else the
@@ -135,7 +137,7 @@ def _read_responses(document: JsonDocument, options: ZendeskOptions) -> Imported
         else [((), value)]
     )
     located = _Located(document.source, document, 0)
-    tickets: list[_Ticket] = []
+    tickets: dict[str, _Ticket] = {}
     roles: dict[int, str] = {}
     comments: dict[str, tuple[JsonPath, list[Any]]] = {}
     for where, page in responses:
@@ -156,7 +158,10 @@ def _read_responses(document: JsonDocument, options: ZendeskOptions) -> Imported
                 at = (*where, "tickets", index)
                 if not isinstance(ticket, dict):
                     document.fail(at, f"expected a ticket object, got {shown(ticket)}")
-                tickets.append(_Ticket(ticket, at))
+                # The incremental export lists a ticket again each time it changed: the
+                # latest listing (the last one) is the ticket as it is now.
+                tickets.pop(str(ticket.get("id")), None)
+                tickets[str(ticket.get("id"))] = _Ticket(ticket, at)
         if "comments" in page:
             ticket_id = page.get("ticket_id")
             if not isinstance(ticket_id, (int, str)) or isinstance(ticket_id, bool):
@@ -172,7 +177,7 @@ def _read_responses(document: JsonDocument, options: ZendeskOptions) -> Imported
                 items if before is None else [*before[1], *items],
             )
     imported = ImportedRecords(document.source)
-    for ticket in tickets:
+    for ticket in tickets.values():
         key = str(ticket.value.get("id"))
         where_comments, found_comments = (
             ((*ticket.where, "comments"), ticket.value["comments"])
