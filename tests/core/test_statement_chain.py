@@ -177,3 +177,28 @@ def test_a_statement_no_longer_json_after_a_changed_byte_names_its_month() -> No
     raw[-1] = 0xFF
     with pytest.raises(ChainBrokenError, match=r"^2022-01: changed: the file is not UTF-8"):
         read_statement_file("x.json", bytes(raw))
+
+
+def test_every_single_byte_change_of_a_chain_fails() -> None:
+    """Each byte of each file, changed one way: never a pass, and once the file's month can
+    be read, that month is the one named."""
+    sealed = chain(2)
+    outcomes = {"bad file": 0, "named": 0}
+    for index, statement in enumerate(sealed):
+        original = statement.file_bytes()
+        for position in range(len(original)):
+            raw = bytearray(original)
+            raw[position] ^= 0x01
+            given_files = files(sealed)
+            named: str | None = None
+            try:
+                given_files[index] = read_statement_file("changed.json", bytes(raw))
+                verify_chain(given_files, CHECKS)
+            except ChainBrokenError as error:
+                named = error.month
+            except BadFileError:
+                outcomes["bad file"] += 1
+                continue
+            assert named is not None, f"passed with byte {position} of {month_label(index)}"
+            outcomes["named"] += 1
+    assert outcomes["named"] > 10 * outcomes["bad file"]
