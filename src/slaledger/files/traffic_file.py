@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Collection
-from datetime import datetime
 from pathlib import Path
 
-from slaledger.core.timebase import US_PER_HOUR, to_instant
+from slaledger.core.timebase import US_PER_HOUR
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import decode_utf8, read_input
+from slaledger.files.iso_instants import parse_instant
 
 COLUMNS = ("hour", "service", "requests")
 Traffic = dict[str, dict[int, int]]
@@ -97,15 +97,11 @@ def read_traffic(path: Path, service_ids: Collection[str]) -> Traffic:
 
 def _hour(text: str, source: str, line: int) -> int:
     expected = "expected the start of a UTC hour in ISO 8601 with Z or an offset"
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    instant = parse_instant(text) if "T" in text else None
+    if instant is None:
         raise TrafficError(
             Problem(f"{expected}, e.g. 2026-10-12T03:00:00Z, got {text!r}", source, line, "hour")
         )
-    instant = to_instant(moment)
     if instant % US_PER_HOUR:
         raise TrafficError(
             Problem(f"{expected} (minutes and seconds zero), got {text!r}", source, line, "hour")

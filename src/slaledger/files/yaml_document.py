@@ -22,7 +22,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, TypeGuard, TypeVar, Union, get_args, get_origin
@@ -40,6 +40,7 @@ from ruamel.yaml.reader import ReaderError
 
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import decode_utf8, read_input
+from slaledger.files.iso_instants import yaml_timestamp
 
 DocPath = tuple[str | int, ...]
 """Keys and list indexes from the top of a document down to one value."""
@@ -168,35 +169,11 @@ def validate_document(
 
 # --- Loading ------------------------------------------------------------------------------
 
-_TIMESTAMP = re.compile(
-    r"""^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
-        (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
-        (?:\.(?P<fraction>[0-9]*))?
-        (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9]{1,2})(?::(?P<tz_minute>[0-9]{2}))?))?
-        )?$""",
-    re.X,
-)
-
 
 def _construct_timestamp(constructor: RoundTripConstructor, node: ScalarNode) -> datetime | str:
     """A plain ``datetime`` (aware when the text has ``Z`` or an offset), else the text."""
-    text = str(node.value)
-    match = _TIMESTAMP.match(text)
-    if match is None or match["hour"] is None:
-        return text
-    fraction = ((match["fraction"] or "") + "000000")[:6]
-    tzinfo: timezone | None = None
-    if match["tz_sign"]:
-        offset = timedelta(hours=int(match["tz_hour"]), minutes=int(match["tz_minute"] or 0))
-        tzinfo = timezone(-offset if match["tz_sign"] == "-" else offset)
-    elif match["tz"]:
-        tzinfo = UTC
-    fields = ("year", "month", "day", "hour", "minute", "second")
-    year, month, day, hour, minute, second = (int(match[name]) for name in fields)
-    try:
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tzinfo)
-    except ValueError:
-        return text  # 2026-02-30T00:00:00Z: validation reports it as not a timestamp
+    moment = yaml_timestamp(str(node.value))
+    return str(node.value) if moment is None else moment
 
 
 class _Constructor(RoundTripConstructor):
