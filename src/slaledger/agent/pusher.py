@@ -24,13 +24,12 @@ from typing import Any, Literal
 import aiohttp
 
 from slaledger.agent.queue import BatchQueue
-from slaledger.core.timebase import US_PER_SECOND
+from slaledger.core.timebase import US_PER_SECOND, Clock
 from slaledger.errors import UserError
 from slaledger.probes.result import describe
 
 INGEST_PATH = "/api/v1/ingest"
 Say = Callable[[str], None]
-Clock = Callable[[], int]
 
 
 class TokenRejectedError(UserError):

@@ -23,13 +23,14 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from slaledger.core.timebase import Clock
 from slaledger.errors import UserError
 from slaledger.probes.result import ProbeResult
 
@@ -77,8 +78,6 @@ Version 1 had no ``recorded`` table: opening such a file adds it."""
 
 BATCH_RESULTS = 1000
 """Most results :meth:`BatchQueue.seal` puts in one batch, unless told otherwise."""
-
-Clock = Callable[[], int]
 
 
 class QueueError(UserError):

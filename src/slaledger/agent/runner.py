@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from slaledger.agent.pusher import Pusher, PusherStats, Say, count
 from slaledger.agent.queue import BatchQueue, QueueError
-from slaledger.core.timebase import US_PER_SECOND, format_instant
+from slaledger.core.timebase import US_PER_SECOND, Clock, format_instant
 from slaledger.probes.result import ProbeResult
-from slaledger.probes.scheduler import Clock, Probe, ScheduledCheck, Scheduler, SchedulerStats
+from slaledger.probes.scheduler import Probe, ScheduledCheck, Scheduler, SchedulerStats
 
 
 @dataclass(frozen=True, slots=True)

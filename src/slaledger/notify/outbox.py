@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slaledger.core.publication import IncidentView, MaintenanceView, StatusSnapshot
-from slaledger.core.timebase import US_PER_SECOND
+from slaledger.core.timebase import US_PER_SECOND, Clock
 from slaledger.notify import DeliveryError
 from slaledger.notify.email_sender import EmailSender
 from slaledger.notify.messages import (
@@ -43,8 +43,6 @@ from slaledger.store.subscriber_store import (
 )
 
 log = logging.getLogger("slaledger.notify")
-
-Clock = Callable[[], int]
 
 
 # --- Fan-out -------------------------------------------------------------------------------

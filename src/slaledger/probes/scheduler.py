@@ -28,13 +28,13 @@ import hashlib
 import heapq
 import logging
 import ssl
-import time
 from array import array
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
 
+from slaledger.clock import wall_clock
 from slaledger.core.checks import (
     Check,
     DnsCheck,
@@ -44,6 +44,7 @@ from slaledger.core.checks import (
     check_ids,
 )
 from slaledger.core.contract import Service
+from slaledger.core.timebase import Clock
 from slaledger.probes.dns import DnsProber, HostResolver, system_resolver
 from slaledger.probes.http import HttpProber
 from slaledger.probes.result import Measurement, ProbeResult
@@ -52,15 +53,8 @@ from slaledger.probes.tls import probe_tls
 
 log = logging.getLogger("slaledger.probes")
 
-Clock = Callable[[], int]
-"""Now, in microseconds since the Unix epoch (UTC)."""
 Sink = Callable[[list[ProbeResult]], Awaitable[None]]
 Probe = Callable[[Check], Awaitable[Measurement]]
-
-
-def wall_clock() -> int:
-    """The system's clock in microseconds since the epoch."""
-    return time.time_ns() // 1000
 
 
 @dataclass(frozen=True, slots=True)
