@@ -135,10 +135,12 @@ def run_agent(
     from slaledger.agent.pusher import Pusher
     from slaledger.agent.queue import BatchQueue
     from slaledger.agent.runner import Agent
+    from slaledger.app import build_clock
     from slaledger.core.checks import HttpCheck
     from slaledger.probes.result import ProbeResult, to_observations
-    from slaledger.probes.scheduler import ScheduledCheck, Scheduler, wall_clock
+    from slaledger.probes.scheduler import ScheduledCheck, Scheduler
 
+    clock = build_clock()
     errors: Counter[str] = Counter()
 
     async def sink(batch: list[ProbeResult]) -> None:
@@ -158,7 +160,12 @@ def run_agent(
         ]
         if queue_flush is None:
             scheduler = Scheduler(
-                entries, "bench", sink, max_concurrency=concurrency, lag_window=1_000_000
+                entries,
+                "bench",
+                sink,
+                clock=clock,
+                max_concurrency=concurrency,
+                lag_window=1_000_000,
             )
             running = asyncio.create_task(scheduler.run())
             before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
@@ -168,12 +175,12 @@ def run_agent(
             stats = scheduler.stats()
         else:
             with tempfile.TemporaryDirectory() as folder:
-                queue = BatchQueue(Path(folder) / "bench.queue", "bench", wall_clock)
+                queue = BatchQueue(Path(folder) / "bench.queue", "bench", clock)
                 with queue:
                     nowhere = f"http://{LOCAL}:{_free_port()}"
-                    pusher = Pusher(queue, nowhere, "t", say=lambda _: None, clock=wall_clock)
+                    pusher = Pusher(queue, nowhere, "t", say=lambda _: None, clock=clock)
                     runner = Agent(
-                        entries, queue, pusher, clock=wall_clock, say=lambda _: None,
+                        entries, queue, pusher, clock=clock, say=lambda _: None,
                         status_interval=3600, drain_timeout=0, flush_interval=queue_flush,
                     )  # fmt: skip
                     running = asyncio.create_task(runner.run())

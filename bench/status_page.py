@@ -32,8 +32,8 @@ Then the published figures are filled in by the real ``FiguresJob`` (statements 
 past months, figures per month and per day for 90 days, service-wide and per location): in
 production the once-a-minute tick does this 12 periods at a time over its first minutes. The
 server process (uvicorn on 127.0.0.1, one worker, no access log, pinned to CPU 0) runs
-``build_publishing`` and ``slaledger.web.server.serve`` as ``slaledger serve --no-probes``
-does, with a clock starting at "now". Its publisher process (inheriting CPU 0, the worst
+``slaledger.app.Root.serve`` as ``slaledger serve --no-probes`` does, its settings' clock
+starting at "now". Its publisher process (inheriting CPU 0, the worst
 case: in production it has the other core) builds the first snapshot before the server
 listens and a new one every ``--every`` seconds (60, as in production), logging how long
 each took, while ``wrk`` (``apt-get install wrk``, keep-alive connections, pinned to CPU 1)
@@ -72,8 +72,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from slaledger.store.database import connect
-from slaledger.store.observation_store import ObservationStore
 from status_store import HISTORY_MONTHS, LOCATIONS, NOW, bench_contract, build_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,43 +117,30 @@ def serve_fabricated(port: int, fast_path: bool) -> None:
 def serve_store(port: int, url: str, services: int, every: float) -> None:
     """``slaledger serve --no-probes`` over the store at ``url``, its clock starting at
     :data:`NOW`; the publisher process logs each snapshot's build time."""
-    from dataclasses import replace
-
-    from slaledger.app import PublishOptions, build_publishing
+    from slaledger.app import Root, Settings
     from slaledger.core.events import Events
-    from slaledger.store.tokens import TokenStore
-    from slaledger.web.server import Listening, serve
+    from slaledger.web.server import Listening
 
     logging.basicConfig(
         level=logging.INFO, format="%(created).3f %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("slaledger.publisher").setLevel(logging.INFO)
     contract = bench_contract(services)
-    engine = connect(url)
-    started = time.monotonic()
-
-    def clock() -> int:
-        return NOW + int((time.monotonic() - started) * 1e6)
-
-    options = PublishOptions(f"http://127.0.0.1:{port}", every_seconds=every)
-    publishing = build_publishing(contract, Events(), engine, url, clock, options)
-    publishing.publisher.config = replace(publishing.publisher.config, clock_start=NOW)
+    settings = Settings(
+        db_url=url, public_url=f"http://127.0.0.1:{port}", every_seconds=every, clock_start=NOW
+    )
 
     def announce(listening: Listening) -> None:
         print(f"  listening on {listening.url}", file=sys.stderr, flush=True)
 
-    serve(
+    Root(settings).serve(
         contract,
         Events(),
-        ObservationStore(engine),
-        TokenStore(engine),
-        clock,
         host="127.0.0.1",
         port=port,
         location="bench",
         probes=False,
         announce=announce,
-        publish=lambda _url: publishing,
     )
 
 
@@ -306,7 +291,7 @@ def run_store(
     ]
     print(
         f"server (CPU 0) and its publisher process (CPU 0 too, the worst case): "
-        f"build_publishing + serve, snapshots every {options.every:.0f} s"
+        f"Root.serve, snapshots every {options.every:.0f} s"
     )
     log = ticks.open("wb")
     server = subprocess.Popen(_pinned(0, script), stderr=log)

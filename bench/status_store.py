@@ -24,9 +24,7 @@ from slaledger.core.periods import calendar_month
 from slaledger.core.settle import outcome_rules
 from slaledger.core.timebase import US_PER_DAY, US_PER_HOUR, US_PER_MINUTE, to_instant
 from slaledger.store import schema
-from slaledger.store.database import connect, migrate
 from slaledger.store.minute_tier import DayRuns, pack_runs
-from slaledger.store.observation_store import ObservationStore
 
 RULE = {"rule": "continuous-failure", "min_duration": "5m", "confirm": 2}
 LOCATIONS = 3
@@ -165,13 +163,13 @@ def _step(what: str) -> Iterator[None]:
 
 def build_store(url: str, services: int) -> None:
     """A year of history at ``url`` (see the module's docstring), and its figures."""
+    from slaledger.app import Root, Settings
     from slaledger.core.events import Events
-    from slaledger.status.publisher_process import PublisherConfig, build_publisher
 
     contract = bench_contract(services)
-    engine = connect(url)
-    migrate(engine)
-    store = ObservationStore(engine)
+    root = Root(Settings(db_url=url, public_url="http://127.0.0.1"), clock=lambda: NOW)
+    engine = root.engine
+    store = root.observations()
     layout = Layout.of(NOW, contract)
     series = services * LOCATIONS
     raw_days = layout.today - layout.raw_from
@@ -187,9 +185,7 @@ def build_store(url: str, services: int) -> None:
     with _step(f"minute runs: {len(tier_days)} days x {series:,} series"):
         size = write_minute_tier(engine, contract, tier_days, services)
     print(f"  minute runs: {size / 2**20:,.0f} MiB ({size / len(tier_days) / series:,.0f} B/row)")
-    publisher = build_publisher(
-        PublisherConfig(contract, Events(), url, "http://127.0.0.1", 400, 1827), lambda: NOW
-    )
+    publisher = root.publisher(contract, Events(), root.site(contract))
     job = publisher.figures_job
     due = len(job.due(NOW))
     with _step(f"figures backfill by FiguresJob: {due} periods (the publisher's maintenance loop)"):

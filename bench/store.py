@@ -23,13 +23,13 @@ import psycopg
 from sqlalchemy import func, select, text
 
 from engine import contract_for, make_observations
-from slaledger.app import open_store
+from slaledger.app import open_store, open_stores
 from slaledger.core.events import Events
 from slaledger.core.observations import Observations
 from slaledger.core.periods import calendar_month
 from slaledger.core.settle import settle, settle_classified
 from slaledger.core.timebase import US_PER_DAY, US_PER_MINUTE
-from slaledger.store.tiers import load_classified, open_stores, retain
+from slaledger.store.tiers import load_classified, retain
 
 PG_DSN = "host=127.0.0.1 port=5432 dbname=test user=postgres"
 

@@ -1,6 +1,11 @@
-"""The composition root: wires adapters (files, database) to the pure core for each command.
+"""The composition root: builds every part from one :class:`Settings` and wires the file
+and database adapters to the pure core for each use-case.
 
-The clock is read here and nowhere deeper: functions below take ``now`` as an argument.
+The clock is built here (:func:`build_clock`) and handed down: nothing below takes the time
+itself. Commands, ``serve``, the publisher process and the benchmarks get their stores, clock,
+notifier and publisher from :class:`Root`; use-cases (:func:`report_from_store`,
+:func:`store_import`, :func:`issue_statement`, :func:`~slaledger.store.tiers.retain`) take
+built objects, so they can be called as a library.
 """
 
 from __future__ import annotations
@@ -8,10 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from slaledger.clock import replayed_clock, wall_clock
 from slaledger.core.classified import Classified
 from slaledger.core.commitments import RecordSet, settle_commitments
 from slaledger.core.commitments import calendar_names as commitment_calendars
@@ -29,7 +36,7 @@ from slaledger.core.records import AnyRecord, Claim, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.statement_chain import Signer
-from slaledger.core.timebase import US_PER_DAY, to_instant
+from slaledger.core.timebase import US_PER_DAY, Clock
 from slaledger.errors import Problem, RecordsError, UsageError
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
@@ -38,10 +45,11 @@ from slaledger.files.customers_file import CustomerBook, load_customers
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
 from slaledger.files.imports.helpdesk import ImportedRecords
-from slaledger.files.imports.record_files import RecordFormat, read_record_file
+from slaledger.files.iso_instants import parse_instant
 from slaledger.files.records_jsonl import read_located_records
 from slaledger.files.report_render import render_json
-from slaledger.files.signing_key import load_signing_key
+from slaledger.files.signing_key import SigningKey, load_signing_key
+from slaledger.store.database import DEFAULT_URL, open_database
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.statements import Statement, StatementStore
 from slaledger.store.tiers import (
@@ -49,16 +57,24 @@ from slaledger.store.tiers import (
     DEFAULT_RAW_DAYS,
     LOAD_MARGIN,
     Stores,
+    check_retention,
     load_classified,
-    open_stores,
 )
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from slaledger.notify.email_sender import SmtpSettings
+    from slaledger.notify.messages import Site
+    from slaledger.notify.outbox import Notifier
+    from slaledger.status.publisher import Publisher
+    from slaledger.status.publisher_process import PublisherProcess
+    from slaledger.store.audit_log import AuditLog
+    from slaledger.store.incident_store import IncidentStore
+    from slaledger.store.maintenance_store import MaintenanceStore
     from slaledger.store.record_store import StoreOutcome
-    from slaledger.web.server import Publishing
+    from slaledger.store.tokens import TokenStore
+    from slaledger.web.server import Listening, Publishing
 
 
 def parse_month_option(text: str) -> tuple[int, int]:
@@ -69,11 +85,8 @@ def parse_month_option(text: str) -> tuple[int, int]:
 
 
 def parse_instant_option(text: str, option: str) -> int:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
+    instant = parse_instant(text)
+    if instant is None:
         raise UsageError(
             Problem(
                 f"expected an ISO 8601 instant with Z or an offset, e.g. 2026-11-01T00:00:00Z, "
@@ -81,7 +94,7 @@ def parse_instant_option(text: str, option: str) -> int:
                 field=option,
             )
         )
-    return to_instant(moment)
+    return instant
 
 
 @dataclass(frozen=True)
@@ -247,29 +260,15 @@ def check_contract(contract_path: Path) -> Contract:
     return load_contract(contract_path)
 
 
-Clock = Callable[[], int]
-"""Returns the current instant in microseconds since the epoch."""
-
-
-def open_store(url: str) -> ObservationStore:
-    """The store at ``url``, its schema brought up to date."""
-    return open_stores(url).observations
-
-
-def report_from_db(
-    contract_path: Path,
-    db_url: str,
-    events_path: Path | None,
-    month_text: str,
-    at_text: str | None = None,
+def report_from_store(
+    stores: Stores,
+    asked: Settlement,
+    book: CustomerBook | None = None,
     records_path: Path | None = None,
-    customers_path: Path | None = None,
 ) -> Report:
     """Settle the month from the store: raw observations, or minute runs where pruned;
-    windows from the events file and those operators entered (maintenance, exclusions)."""
-    stores = open_stores(db_url)
-    asked = Settlement.load(contract_path, events_path, month_text, at_text, records_path)
-    book = None if customers_path is None else load_customers(customers_path, asked.contract)
+    windows from the events file and those operators entered (maintenance, exclusions);
+    with ``book``, each customer's credits (claims from ``records_path``, else the store)."""
     asked = asked.with_stored(stores)
     report = asked.settle_classified(load_classified(stores, asked.contract, *asked.span))
     if book is not None and records_path is None:
@@ -328,10 +327,19 @@ class ImportOutcome:
     """Monitors left out by ``--skip-unmapped``."""
 
 
-def import_file(
-    contract_path: Path,
+@dataclass(frozen=True)
+class ImportedFile:
+    """A monitor export read and checked against its contract, not stored yet."""
+
+    observations: Observations
+    skipped: tuple[str, ...]
+    batch_id: str
+    source: str
+
+
+def read_import_file(
+    contract: Contract,
     file_path: Path,
-    db_url: str,
     fmt: ImportFormat,
     *,
     location: str | None,
@@ -340,9 +348,8 @@ def import_file(
     now: int,
     monitor_map: Sequence[str] = (),
     skip_unmapped: bool = False,
-) -> ImportOutcome:
-    """Load a monitor export into the store; the same file imported twice is stored once."""
-    contract = load_contract(contract_path)
+) -> ImportedFile:
+    """Read and check a monitor export (every mistake found before anything is stored)."""
     imported = read_import(
         file_path,
         fmt,
@@ -354,14 +361,21 @@ def import_file(
         monitor_map=monitor_map,
         skip_unmapped=skip_unmapped,
     )
-    observations, skipped = imported.observations, imported.skipped
     digest = hashlib.sha256(file_path.read_bytes()).hexdigest()[:32]
     options = f"{fmt}:{location or ''}:{timezone or ''}:{service or ''}"
     if monitor_map or skip_unmapped:  # other mappings of one file are other batches
         options += f":{sorted(monitor_map)}:{skip_unmapped}"
     batch_id = f"import:{hashlib.sha256(options.encode()).hexdigest()[:16]}:{digest}"
-    store = open_store(db_url)
-    if store.has_batch(batch_id):
+    return ImportedFile(
+        imported.observations, imported.skipped, batch_id, f"import {file_path.name}"
+    )
+
+
+def store_import(store: ObservationStore, imported: ImportedFile, *, now: int) -> ImportOutcome:
+    """Load a read monitor export into the store; the same file imported twice is stored
+    once."""
+    observations, skipped = imported.observations, imported.skipped
+    if store.has_batch(imported.batch_id):
         return ImportOutcome(len(observations), 0, already_imported=True, skipped=skipped)
     # Closed days go straight into segments (exact duplicate detection against history);
     # today's rows go through the hot table like an agent's.
@@ -370,101 +384,13 @@ def import_file(
     result = store.ingest(
         observations.take(~closed),
         received_at=now,
-        batch_id=batch_id,
-        source=f"import {file_path.name}",
+        batch_id=imported.batch_id,
+        source=imported.source,
     )
     store.compact(now)
     return ImportOutcome(
         len(observations), stored + result.stored, already_imported=False, skipped=skipped
     )
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """How ``slaledger serve`` publishes: its public URL, mail, webhooks and retention."""
-
-    public_url: str
-    smtp: SmtpSettings | None = None
-    allow_private_webhooks: bool = False
-    raw_days: int = DEFAULT_RAW_DAYS
-    minute_days: int = DEFAULT_MINUTE_DAYS
-    every_seconds: float = 60.0
-    """How often the publisher settles the month to date and rebuilds the page."""
-    signing_key: Path | None = None
-    """The private key that signs each statement issued (``serve --signing-key``)."""
-
-
-def build_publishing(
-    contract: Contract,
-    file_events: Events,
-    engine: Engine,
-    db_url: str,
-    clock: Clock,
-    options: PublishOptions,
-) -> Publishing:
-    """The status page, its figures and notifications over the store at ``engine``: the
-    server's parts here, the publisher in a process of its own (it opens ``db_url``)."""
-    # Imported here: the web stack would otherwise slow down every other command's start.
-    from slaledger.notify.email_sender import EmailSender  # noqa: PLC0415
-    from slaledger.notify.messages import Site  # noqa: PLC0415
-    from slaledger.notify.outbox import Notifier, OutboxWorker  # noqa: PLC0415
-    from slaledger.notify.webhook_sender import WebhookSender, WebhookSettings  # noqa: PLC0415
-    from slaledger.status.publisher_process import (  # noqa: PLC0415
-        PublisherConfig,
-        PublisherProcess,
-    )
-    from slaledger.store.audit_log import AuditLog  # noqa: PLC0415
-    from slaledger.store.incident_store import IncidentStore  # noqa: PLC0415
-    from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
-    from slaledger.store.record_store import RecordStore  # noqa: PLC0415
-    from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
-    from slaledger.web.app import Publication  # noqa: PLC0415
-    from slaledger.web.server import Publishing  # noqa: PLC0415
-    from slaledger.web.statements_api import PublishedStatements  # noqa: PLC0415
-
-    signer = None if options.signing_key is None else load_signing_key(options.signing_key)
-    incidents = IncidentStore(engine, contract)
-    maintenance = MaintenanceStore(engine, contract)
-    subscribers = SubscriberStore(engine)
-    site = Site.of(contract, options.public_url)
-    worker = OutboxWorker(
-        subscribers,
-        clock,
-        email=None if options.smtp is None else EmailSender(options.smtp),
-        webhooks=WebhookSender(WebhookSettings(allow_private=options.allow_private_webhooks)),
-    )
-    notifier = Notifier(subscribers, site, clock, wake=worker.wake)
-    config = PublisherConfig(
-        contract,
-        file_events,
-        db_url,
-        site.base_url,
-        options.raw_days,
-        options.minute_days,
-        options.every_seconds,
-        signing_key=options.signing_key,
-    )
-    publisher = PublisherProcess(config, events=maintenance.events)
-    publication = Publication(
-        snapshots=publisher.latest,
-        live=publisher.live,
-        incidents=incidents,
-        maintenance=maintenance,
-        audit=AuditLog(engine),
-        subscribers=subscribers,
-        on_change=notifier.on_change,
-        wake=worker.wake,
-        public_url=site.base_url,
-        problem=publisher.problem,
-        allow_private_webhooks=options.allow_private_webhooks,
-        records=RecordStore(engine),
-        statements=PublishedStatements(
-            contract.contract,
-            StatementStore(engine),
-            None if signer is None else signer.public_pem,
-        ),
-    )
-    return Publishing(publisher, publication, worker, notifier)
 
 
 def import_records(
@@ -493,27 +419,242 @@ def import_records(
     return RecordStore(engine).store(contract.contract, imported.records, now=now, actor=actor)
 
 
-def import_record_file(
-    contract_path: Path,
-    file_path: Path,
-    db_url: str,
-    fmt: RecordFormat,
-    *,
-    now: int,
-    actor: str,
-    severity_map: Sequence[str] = (),
-    customer_map: Sequence[str] = (),
-    timezone: str | None = None,
-) -> tuple[int, StoreOutcome]:
-    """``slaledger records import``: read and check the whole file, then store it in one
-    transaction; how many records were read and what storing them did."""
-    contract = load_contract(contract_path)
-    imported = read_record_file(
-        file_path, fmt, severity_map=severity_map, customer_map=customer_map, timezone=timezone
-    )
-    stores = open_stores(db_url)
-    try:
-        outcome = import_records(stores.engine, contract, imported, now=now, actor=actor)
-    finally:
-        stores.engine.dispose()
-    return len(imported.records), outcome
+# --- Wiring ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One deployment's choices, everything :class:`Root` builds from. Picklable: the
+    publisher process builds its own parts from the same settings."""
+
+    db_url: str = DEFAULT_URL
+    public_url: str | None = None
+    """The status page's public URL (``serve``: default where it listens)."""
+    smtp: SmtpSettings | None = None
+    """Mail for subscribers; an empty ``from_address`` becomes ``status@`` the public host."""
+    allow_private_webhooks: bool = False
+    raw_days: int = DEFAULT_RAW_DAYS
+    minute_days: int = DEFAULT_MINUTE_DAYS
+    every_seconds: float = 60.0
+    """How often the publisher settles the month to date and rebuilds the page."""
+    signing_key: Path | None = None
+    """The private key that signs each statement the publisher issues (``serve
+    --signing-key``); none: statements are chained but unsigned."""
+    clock_start: int | None = None
+    """Replay: the clock reads this instant at start instead of now (benchmarks over a store
+    recorded as of a fixed date)."""
+
+
+def build_clock(settings: Settings | None = None) -> Clock:
+    """The clock every part is handed: the system's, or a replay from ``clock_start``."""
+    if settings is None or settings.clock_start is None:
+        return wall_clock
+    return replayed_clock(settings.clock_start, wall_clock)
+
+
+class Root:
+    """Builds every part from :class:`Settings`: the clock, the database and its stores,
+    the notifier, the publisher and the server. The database is opened (and its schema
+    brought up to date) on first use, once."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = build_clock(settings) if clock is None else clock
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_database(self.settings.db_url)
+        return self._engine
+
+    def stores(self) -> Stores:
+        return Stores.of(self.engine)
+
+    def observations(self) -> ObservationStore:
+        return ObservationStore(self.engine)
+
+    def tokens(self) -> TokenStore:
+        from slaledger.store.tokens import TokenStore  # noqa: PLC0415
+
+        return TokenStore(self.engine)
+
+    def incidents(self, contract: Contract) -> IncidentStore:
+        from slaledger.store.incident_store import IncidentStore  # noqa: PLC0415
+
+        return IncidentStore(self.engine, contract)
+
+    def maintenance(self, contract: Contract) -> MaintenanceStore:
+        from slaledger.store.maintenance_store import MaintenanceStore  # noqa: PLC0415
+
+        return MaintenanceStore(self.engine, contract)
+
+    def audit(self) -> AuditLog:
+        from slaledger.store.audit_log import AuditLog  # noqa: PLC0415
+
+        return AuditLog(self.engine)
+
+    def site(self, contract: Contract, listening_url: str | None = None) -> Site:
+        from slaledger.notify.messages import Site  # noqa: PLC0415
+
+        url = self.settings.public_url or listening_url
+        if url is None:
+            raise ValueError("no public URL: give Settings.public_url or where it listens")
+        return Site.of(contract, url)
+
+    def notifier(
+        self, contract: Contract, site: Site, wake: Callable[[], None] | None = None
+    ) -> Notifier:
+        from slaledger.notify.outbox import Notifier  # noqa: PLC0415
+        from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
+
+        del contract  # the site carries what the messages need of it
+        subscribers = SubscriberStore(self.engine)
+        if wake is None:
+            return Notifier(subscribers, site, self.clock)
+        return Notifier(subscribers, site, self.clock, wake=wake)
+
+    def publisher(self, contract: Contract, file_events: Events, site: Site) -> Publisher:
+        """What the publisher process runs: settles the month to date, opens and resolves
+        automatic incidents, keeps figures, statements and retention."""
+        from slaledger.status.publisher import Publisher  # noqa: PLC0415
+        from slaledger.store.figure_store import FigureStore  # noqa: PLC0415
+        from slaledger.store.record_store import RecordStore, StoredRecords  # noqa: PLC0415
+
+        return Publisher(
+            contract,
+            file_events,
+            self.stores(),
+            self.incidents(contract),
+            self.maintenance(contract),
+            FigureStore(self.engine, contract.contract),
+            on_change=self.notifier(contract, site).on_change,
+            raw_days=self.settings.raw_days,
+            minute_days=self.settings.minute_days,
+            records=StoredRecords(RecordStore(self.engine), contract.contract),
+            signer=self.signer(),
+        )
+
+    def signer(self) -> SigningKey | None:
+        key = self.settings.signing_key
+        return None if key is None else load_signing_key(key)
+
+    def publisher_process(
+        self, contract: Contract, file_events: Events, listening_url: str | None = None
+    ) -> PublisherProcess:
+        """The publisher in a process of its own, built there from these settings."""
+        from slaledger.status.publisher_process import PublisherProcess  # noqa: PLC0415
+
+        site = self.site(contract, listening_url)
+        build = partial(_build_publisher, self.settings, contract, file_events, site.base_url)
+        return PublisherProcess(
+            build,
+            file_events,
+            self.settings.every_seconds,
+            events=self.maintenance(contract).events,
+        )
+
+    def publishing(
+        self, contract: Contract, file_events: Events, listening_url: str | None = None
+    ) -> Publishing:
+        """The status page, its figures and notifications: the server's parts here, the
+        publisher in a process of its own."""
+        # Imported here: the web stack would otherwise slow down every other command's start.
+        from slaledger.notify.email_sender import EmailSender  # noqa: PLC0415
+        from slaledger.notify.outbox import OutboxWorker  # noqa: PLC0415
+        from slaledger.notify.webhook_sender import WebhookSender, WebhookSettings  # noqa: PLC0415
+        from slaledger.store.record_store import RecordStore  # noqa: PLC0415
+        from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
+        from slaledger.web.app import Publication  # noqa: PLC0415
+        from slaledger.web.server import Publishing  # noqa: PLC0415
+        from slaledger.web.statements_api import PublishedStatements  # noqa: PLC0415
+
+        settings = self.settings
+        signer = self.signer()
+        site = self.site(contract, listening_url)
+        smtp = settings.smtp
+        if smtp is not None and not smtp.from_address:
+            host = urlsplit(site.base_url).hostname or "localhost"
+            smtp = replace(smtp, from_address=f"status@{host}")
+        subscribers = SubscriberStore(self.engine)
+        worker = OutboxWorker(
+            subscribers,
+            self.clock,
+            email=None if smtp is None else EmailSender(smtp),
+            webhooks=WebhookSender(WebhookSettings(allow_private=settings.allow_private_webhooks)),
+        )
+        notifier = self.notifier(contract, site, wake=worker.wake)
+        publisher = self.publisher_process(contract, file_events, site.base_url)
+        maintenance = self.maintenance(contract)
+        publication = Publication(
+            snapshots=publisher.latest,
+            live=publisher.live,
+            incidents=self.incidents(contract),
+            maintenance=maintenance,
+            audit=self.audit(),
+            subscribers=subscribers,
+            on_change=notifier.on_change,
+            wake=worker.wake,
+            public_url=site.base_url,
+            problem=publisher.problem,
+            allow_private_webhooks=settings.allow_private_webhooks,
+            records=RecordStore(self.engine),
+            statements=PublishedStatements(
+                contract.contract,
+                StatementStore(self.engine),
+                None if signer is None else signer.public_pem,
+            ),
+        )
+        return Publishing(publisher, publication, worker, notifier)
+
+    def serve(
+        self,
+        contract: Contract,
+        file_events: Events,
+        *,
+        host: str,
+        port: int,
+        location: str,
+        probes: bool,
+        announce: Callable[[Listening], None],
+        ingest_horizon: int | None = None,
+        trusted_proxies: Sequence[str] = (),
+    ) -> None:
+        """Run ``slaledger serve`` until SIGINT or SIGTERM."""
+        from slaledger.web.server import serve  # noqa: PLC0415
+
+        check_retention(self.settings.raw_days, self.settings.minute_days)
+        extra = {} if ingest_horizon is None else {"ingest_horizon": ingest_horizon}
+        serve(
+            contract,
+            file_events,
+            self.observations(),
+            self.tokens(),
+            self.clock,
+            host=host,
+            port=port,
+            location=location,
+            probes=probes,
+            announce=announce,
+            publish=lambda url: self.publishing(contract, file_events, url),
+            trusted_proxies=trusted_proxies,
+            **extra,
+        )
+
+
+def _build_publisher(
+    settings: Settings, contract: Contract, file_events: Events, public_url: str
+) -> tuple[Publisher, Clock]:
+    """The publisher process's wiring, from the server's settings (run in the child)."""
+    root = Root(settings)
+    return root.publisher(contract, file_events, root.site(contract, public_url)), root.clock
+
+
+def open_stores(db_url: str) -> Stores:
+    """The stores of the database at ``db_url``, its schema brought up to date."""
+    return Root(Settings(db_url=db_url)).stores()
+
+
+def open_store(db_url: str) -> ObservationStore:
+    """The observation store at ``db_url``, its schema brought up to date."""
+    return Root(Settings(db_url=db_url)).observations()

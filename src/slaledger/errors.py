@@ -77,3 +77,12 @@ class HttpError(SlaledgerError):
         self.status = status
         self.message = message
         self.headers = headers
+
+
+class DatabaseOpenError(UserError):
+    """The database a ``--db`` URL names cannot be opened or brought up to date."""
+
+
+class ConcurrentChangeError(UserError):
+    """The store changed under a command again and again while it ran; running the command
+    again is the remedy."""

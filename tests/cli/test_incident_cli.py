@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from slaledger import app
 from slaledger.cli import incident
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.database import connect
@@ -36,7 +37,7 @@ services:
 def cli(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     contract = tmp_path / "contract.yaml"
     contract.write_text(CONTRACT_YAML, encoding="utf-8")
-    monkeypatch.setattr(incident, "now", lambda: NOW)
+    monkeypatch.setattr(app, "wall_clock", lambda: NOW)
     return CliRunner(env={"SLALEDGER_CONTRACT": str(contract)})
 
 

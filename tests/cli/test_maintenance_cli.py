@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from slaledger.cli import incident, maintenance
+from slaledger import app
+from slaledger.cli import maintenance
 from slaledger.core.timebase import format_instant
 
 NOW = 1_791_549_630_000_000
@@ -33,7 +34,7 @@ services:
 def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "contract.yaml"
     path.write_text(CONTRACT_YAML, encoding="utf-8")
-    monkeypatch.setattr(incident, "now", lambda: NOW)
+    monkeypatch.setattr(app, "wall_clock", lambda: NOW)
     return path
 
 

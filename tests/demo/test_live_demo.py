@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
+from slaledger.app import open_stores
 from slaledger.core.contract import Contract
 from slaledger.core.observations import ERROR_CODES, Observations
 from slaledger.core.settle import settle
@@ -27,7 +28,6 @@ from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.record_store import RecordStore
-from slaledger.store.tiers import open_stores
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from slaledger.app import Root, Settings
 from slaledger.core.commitment_publication import CommitmentMonth, CommitmentView
 from slaledger.core.commitments import calendar_names
 from slaledger.core.contract import Contract
@@ -22,7 +23,6 @@ from slaledger.demo.records import demo_records
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
 from slaledger.status.commitment_figures import CommitmentFigures, FixedRecords
-from slaledger.status.publisher_process import PublisherConfig, build_publisher
 from slaledger.store.database import connect, migrate
 from slaledger.store.record_store import RecordStore
 
@@ -155,8 +155,8 @@ def test_the_servers_publisher_reads_the_records_store_and_follows_its_changes(
     records = demo_records(contract, 2026, 10).records
     store = RecordStore(connect(url))
     store.store(contract.contract, records, now=NOV_15 - 3600_000_000, actor="test")
-    config = PublisherConfig(contract, Events(), url, "http://status.test", 400, 1827)
-    publisher = build_publisher(config, lambda: NOV_15)
+    root = Root(Settings(db_url=url, public_url="http://status.test"), clock=lambda: NOV_15)
+    publisher = root.publisher(contract, Events(), root.site(contract))
     at_start = by_id(publisher.tick(parse_instant("2026-11-01T00:00:00Z")).commitments)
     assert dict(october(at_start["support-p3"]).counts) == {
         "met": 24,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Run
+from slaledger.app import open_stores
 from slaledger.core.commitments import RecordSet, calendar_names
 from slaledger.core.events import Events
 from slaledger.core.timebase import to_instant
@@ -21,7 +22,6 @@ from slaledger.status.figures_job import FiguresJob
 from slaledger.store.database import connect
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.record_store import RecordStore
-from slaledger.store.tiers import open_stores
 
 
 def instant(text: str) -> int:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import Run
+from slaledger.app import open_stores
 from slaledger.core.events import Events
 from slaledger.core.publication import StatusSnapshot
 from slaledger.core.timebase import to_instant
@@ -18,7 +19,6 @@ from slaledger.status.publisher import Publisher
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
-from slaledger.store.tiers import open_stores
 from slaledger.web.badges import GREY, service_badge
 from slaledger.web.public_api import status_document
 from slaledger.web.status_page import StatusPage

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from slaledger.app import Root, Settings
 from slaledger.core.events import Events
 from slaledger.files.contract_file import load_contract
-from slaledger.status.publisher_process import PublisherConfig, PublisherProcess
 from slaledger.store.database import connect, migrate
 
 
@@ -26,9 +26,8 @@ def test_a_failing_build_is_reported_and_a_good_one_clears_it(
     engine = connect(url)
     migrate(engine)
     contract = load_contract(contracts / "live-demo.yaml")
-    process = PublisherProcess(
-        PublisherConfig(contract, Events(), url, "http://status.test", 400, 1827, 0.5)
-    )
+    root = Root(Settings(db_url=url, public_url="http://status.test", every_seconds=0.5))
+    process = root.publisher_process(contract, Events())
     process.start(timeout=120)
     try:
         assert process.problem() is None

@@ -18,6 +18,7 @@ from api_server import serving
 from snapshots import Snapshots, public_app
 from test_status_page import fetch, text_of
 
+from slaledger.app import open_stores
 from slaledger.core.events import Events
 from slaledger.core.publication import StatusSnapshot
 from slaledger.core.records import record_json
@@ -29,7 +30,6 @@ from slaledger.status.publisher import Publisher
 from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
-from slaledger.store.tiers import open_stores
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "contracts"
 NOV_15 = parse_instant("2026-11-15T12:00:00Z")

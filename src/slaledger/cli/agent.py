@@ -21,12 +21,13 @@ except ImportError:  # pragma: no cover - not on Windows
 from slaledger.agent.pusher import Pusher, count
 from slaledger.agent.queue import BatchQueue
 from slaledger.agent.runner import Agent, AgentStats
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import build_clock
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.checks import format_check_duration
-from slaledger.core.timebase import US_PER_SECOND, format_instant
+from slaledger.core.timebase import US_PER_SECOND, Clock, format_instant
 from slaledger.errors import Problem, UsageError
 from slaledger.files.contract_file import load_contract
-from slaledger.probes.scheduler import ScheduledCheck, checks_for_location, wall_clock
+from slaledger.probes.scheduler import ScheduledCheck, checks_for_location
 
 TOKEN_ENV = "SLALEDGER_AGENT_TOKEN"
 _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -79,14 +80,14 @@ def command(
     if not checks:
         raise UsageError(Problem(f"no check runs at location {location}", str(contract)))
     path = queue_path or Path(f"slaledger-agent-{location}.queue")
-    with BatchQueue(path, location, wall_clock) as queue:
-        pusher = Pusher(queue, url, token, say=_warn, clock=wall_clock, backoff_cap=max_backoff)
+    clock = build_clock()
+    say, warn = _stamped(clock, err=False), _stamped(clock, err=True)
+    with BatchQueue(path, location, clock) as queue:
+        pusher = Pusher(queue, url, token, say=warn, clock=clock, backoff_cap=max_backoff)
         click.echo(describe_start(checks, location, pusher.url, queue))
         if _plain_text_over_network(url):
-            _warn(f"warning: the token goes to {url} unencrypted; use https")
-        agent = Agent(
-            checks, queue, pusher, clock=wall_clock, say=_say, status_interval=status_interval
-        )
+            warn(f"warning: the token goes to {url} unencrypted; use https")
+        agent = Agent(checks, queue, pusher, clock=clock, say=say, status_interval=status_interval)
         stats = _run_loop(lambda: agent.run(handle_signals=True))
     click.echo(describe_stop(stats, path))
 
@@ -151,17 +152,14 @@ def _plain_text_over_network(url: str) -> bool:
         return True
 
 
-def _stamped(line: str) -> str:
-    now = wall_clock()
-    return f"{format_instant(now - now % US_PER_SECOND)} {line}"
+def _stamped(clock: Clock, *, err: bool) -> Callable[[str], None]:
+    """Prints each line after the second it is said in (on stderr with ``err``)."""
 
+    def say(line: str) -> None:
+        now = clock()
+        click.echo(f"{format_instant(now - now % US_PER_SECOND)} {line}", err=err)
 
-def _say(line: str) -> None:
-    click.echo(_stamped(line))
-
-
-def _warn(line: str) -> None:
-    click.echo(_stamped(line), err=True)
+    return say
 
 
 def _run_loop(main: Callable[[], Awaitable[T]]) -> T:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from slaledger.app import check_contract, parse_instant_option
-from slaledger.cli.errors import reports_user_errors
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.business_calendar import (
     WEEKDAYS,
     BusinessCalendar,

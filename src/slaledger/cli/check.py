@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from slaledger.app import check_contract
-from slaledger.cli.errors import reports_user_errors
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.contract import (
     NO_LOCATIONS_WARNING,
     ContinuousFailure,

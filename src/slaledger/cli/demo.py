@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 
 from slaledger.app import parse_month_option, report_from_files
-from slaledger.cli.errors import reports_user_errors
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.report import Report
 from slaledger.demo import demo_month, events_yaml
 from slaledger.demo.live import run_live

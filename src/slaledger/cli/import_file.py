@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
-from slaledger.app import import_file
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import Root, Settings, read_import_file, store_import
+from slaledger.cli.user_errors import reports_user_errors
+from slaledger.files.contract_file import load_contract
 from slaledger.files.imports import IMPORT_FORMATS, ImportFormat
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -64,18 +64,20 @@ def command(
     service it is named after, or the one --map gives; monitors that stand for none refuse
     the file, unless --skip-unmapped leaves them out (and lists them).
     """
-    outcome = import_file(
-        contract,
+    root = Root(Settings(db_url=db))
+    now = root.clock()
+    imported = read_import_file(
+        load_contract(contract),
         file,
-        db,
         fmt,
         location=location,
         timezone=timezone,
         service=service,
-        now=time.time_ns() // 1000,
+        now=now,
         monitor_map=monitor_map,
         skip_unmapped=skip_unmapped,
     )
+    outcome = store_import(root.observations(), imported, now=now)
     for monitor in outcome.skipped:
         click.echo(f"{file}: skipped monitor {monitor!r}: it stands for no service")
     if outcome.already_imported:

@@ -8,15 +8,14 @@ incidents belong to: its services and excludable causes are checked.
 from __future__ import annotations
 
 import getpass
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from slaledger.app import parse_instant_option
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import Root, Settings, parse_instant_option
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.publication import (
     IMPACTS,
     INCIDENT_STATUSES,
@@ -28,16 +27,11 @@ from slaledger.core.publication import (
 from slaledger.core.timebase import format_instant
 from slaledger.files.contract_file import load_contract
 from slaledger.store.audit_log import AuditLog
-from slaledger.store.database import DEFAULT_URL, connect, migrate
+from slaledger.store.database import DEFAULT_URL
 from slaledger.store.incident_store import IncidentStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FILE = click.Path(path_type=Path, dir_okay=False)
-
-
-def now() -> int:
-    """The one clock read of these commands (tests replace it)."""
-    return time.time_ns() // 1000
 
 
 def _default_actor() -> str:
@@ -69,11 +63,10 @@ def common_options(function: F) -> F:
     )(function)
 
 
-def _store(contract: Path, db: str) -> tuple[IncidentStore, AuditLog]:
+def _store(contract: Path, db: str) -> tuple[IncidentStore, AuditLog, Root]:
     loaded = load_contract(contract)
-    engine = connect(db)
-    migrate(engine)
-    return IncidentStore(engine, loaded), AuditLog(engine)
+    root = Root(Settings(db_url=db))
+    return root.incidents(loaded), root.audit(), root
 
 
 def _instant(text: str | None, option: str) -> int | None:
@@ -138,7 +131,7 @@ def open_incident(
     actor: str,
 ) -> None:
     """Open an incident titled TITLE."""
-    store, _audit = _store(contract, db)
+    store, _audit, root = _store(contract, db)
     view = store.open(
         title=title,
         services="*" if services == ("*",) else list(services),
@@ -148,7 +141,7 @@ def open_incident(
         body=body,
         location=location,
         actor=actor,
-        now=now(),
+        now=root.clock(),
     )
     click.echo(f"opened {describe(view)}")
 
@@ -168,8 +161,8 @@ def update_incident(
     incident_id: int, status: IncidentStatus, body: str, contract: Path, db: str, actor: str
 ) -> None:
     """Post an update to incident INCIDENT_ID (status resolved resolves it now)."""
-    store, _audit = _store(contract, db)
-    view = store.add_update(incident_id, status=status, body=body, actor=actor, now=now())
+    store, _audit, root = _store(contract, db)
+    view = store.add_update(incident_id, status=status, body=body, actor=actor, now=root.clock())
     click.echo(f"updated {describe(view)}")
 
 
@@ -183,8 +176,10 @@ def resolve_incident(
     incident_id: int, at: str | None, body: str, contract: Path, db: str, actor: str
 ) -> None:
     """Resolve incident INCIDENT_ID."""
-    store, _audit = _store(contract, db)
-    view = store.resolve(incident_id, at=_instant(at, "--at"), body=body, actor=actor, now=now())
+    store, _audit, root = _store(contract, db)
+    view = store.resolve(
+        incident_id, at=_instant(at, "--at"), body=body, actor=actor, now=root.clock()
+    )
     click.echo(f"resolved {describe(view)}")
 
 
@@ -209,7 +204,7 @@ def edit_incident(
     actor: str,
 ) -> None:
     """Correct a mistaken incident INCIDENT_ID (audited with before and after)."""
-    store, _audit = _store(contract, db)
+    store, _audit, root = _store(contract, db)
     view = store.edit(
         incident_id,
         title=title,
@@ -218,7 +213,7 @@ def edit_incident(
         started=_instant(started, "--started"),
         resolved=_instant(resolved, "--resolved"),
         actor=actor,
-        now=now(),
+        now=root.clock(),
     )
     click.echo(f"corrected {describe(view)}")
 
@@ -229,8 +224,8 @@ def edit_incident(
 @reports_user_errors
 def delete_incident(incident_id: int, contract: Path, db: str, actor: str) -> None:
     """Delete a mistaken incident INCIDENT_ID and its updates (the audit log keeps them)."""
-    store, _audit = _store(contract, db)
-    view = store.delete(incident_id, actor=actor, now=now())
+    store, _audit, root = _store(contract, db)
+    view = store.delete(incident_id, actor=actor, now=root.clock())
     click.echo(f"deleted {describe(view)}")
 
 
@@ -251,14 +246,14 @@ def classify_incident(
     actor: str,
 ) -> None:
     """Exclude the time of incident INCIDENT_ID from downtime, with CAUSE."""
-    store, _audit = _store(contract, db)
+    store, _audit, root = _store(contract, db)
     view = store.classify(
         incident_id,
         cause=cause,
         start=_instant(start, "--start"),
         end=_instant(end, "--end"),
         actor=actor,
-        now=now(),
+        now=root.clock(),
     )
     window = store.exclusion_of(view.id)
     assert window is not None
@@ -277,7 +272,7 @@ def classify_incident(
 def list_incidents(active: bool | None, contract: Path, db: str, actor: str) -> None:
     """List incidents, newest first."""
     del actor
-    store, _audit = _store(contract, db)
+    store, _audit, _root = _store(contract, db)
     views = store.all(active=active)
     if not views:
         click.echo("no incidents")
@@ -307,7 +302,7 @@ def list_incidents(active: bool | None, contract: Path, db: str, actor: str) -> 
 def show_incident(incident_id: int, history: bool, contract: Path, db: str, actor: str) -> None:
     """Show incident INCIDENT_ID with its updates (as written, in Markdown)."""
     del actor
-    store, audit = _store(contract, db)
+    store, audit, _root = _store(contract, db)
     view = store.get(incident_id)
     click.echo(describe(view))
     for at, status, author, markdown in store.update_sources(incident_id):

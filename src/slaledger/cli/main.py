@@ -18,6 +18,7 @@ from slaledger.cli import (
     report,
     retention,
     serve,
+    statement,
     statement_chain,
     token,
 )
@@ -42,13 +43,13 @@ for _module in (
     maintenance,
     demo,
     records,
+    retention,
+    statement,
 ):
     cli.add_command(_module.command)
-cli.add_command(retention.retain_command)
-cli.add_command(retention.statement_command)
 cli.add_command(statement_chain.key_command)
 for _command in (statement_chain.verify, statement_chain.chain, statement_chain.export):
-    retention.statement_command.add_command(_command)
+    statement.command.add_command(_command)
 
 
 def main() -> None:

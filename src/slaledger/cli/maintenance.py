@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from slaledger.app import parse_instant_option
+from slaledger.app import Root, Settings, parse_instant_option
 from slaledger.cli import incident
-from slaledger.cli.errors import reports_user_errors
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.durations import parse_duration
 from slaledger.core.maintenance_suggest import (
     HORIZON,
@@ -26,17 +26,15 @@ from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
 from slaledger.files.contract_file import load_contract
 from slaledger.files.traffic_file import read_traffic
-from slaledger.store.database import connect, migrate
 from slaledger.store.maintenance_store import MaintenanceStore, notice_for
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
 
-def _store(contract: Path, db: str) -> MaintenanceStore:
+def _store(contract: Path, db: str) -> tuple[MaintenanceStore, Root]:
     loaded = load_contract(contract)
-    engine = connect(db)
-    migrate(engine)
-    return MaintenanceStore(engine, loaded)
+    root = Root(Settings(db_url=db))
+    return root.maintenance(loaded), root
 
 
 def _services(view: MaintenanceView) -> str:
@@ -78,7 +76,7 @@ def create(
     """Schedule a maintenance window, announced now."""
     first = parse_instant_option(start, "--start")
     last = parse_instant_option(end, "--end")
-    store = _store(contract, db)
+    store, root = _store(contract, db)
     view = store.create(
         services="*" if services == ("*",) else list(services),
         title=title,
@@ -86,7 +84,7 @@ def create(
         end=last,
         location=location,
         actor=actor,
-        now=incident.now(),
+        now=root.clock(),
     )
     click.echo(f"created {describe(view)}")
     click.echo(notice_for(store.contract, view).message)
@@ -99,7 +97,7 @@ def create(
 def list_windows(show_all: bool, contract: Path, db: str, actor: str) -> None:
     """List maintenance windows, soonest first."""
     del actor
-    views = _store(contract, db).all(include_cancelled=show_all)
+    views = _store(contract, db)[0].all(include_cancelled=show_all)
     if not views:
         click.echo("no maintenance windows")
         return
@@ -127,7 +125,8 @@ def list_windows(show_all: bool, contract: Path, db: str, actor: str) -> None:
 @reports_user_errors
 def cancel(window_id: int, contract: Path, db: str, actor: str) -> None:
     """Cancel maintenance window WINDOW_ID: its time is no longer excluded."""
-    view = _store(contract, db).cancel(window_id, actor=actor, now=incident.now())
+    store, root = _store(contract, db)
+    view = store.cancel(window_id, actor=actor, now=root.clock())
     click.echo(f"cancelled {describe(view)}; its time is no longer excluded")
 
 
@@ -152,7 +151,7 @@ def edit(
     actor: str,
 ) -> None:
     """Correct a mistaken maintenance window WINDOW_ID (audited with before and after)."""
-    store = _store(contract, db)
+    store, root = _store(contract, db)
     view = store.edit(
         window_id,
         title=title,
@@ -161,7 +160,7 @@ def edit(
         end=None if end is None else parse_instant_option(end, "--end"),
         location=location,
         actor=actor,
-        now=incident.now(),
+        now=root.clock(),
     )
     click.echo(f"corrected {describe(view)}")
     click.echo(notice_for(store.contract, view).message)
@@ -174,7 +173,8 @@ def edit(
 def delete(window_id: int, contract: Path, db: str, actor: str) -> None:
     """Delete a mistaken maintenance window WINDOW_ID (the audit log keeps it); cancel
     keeps a window on the page, delete removes it."""
-    view = _store(contract, db).delete(window_id, actor=actor, now=incident.now())
+    store, root = _store(contract, db)
+    view = store.delete(window_id, actor=actor, now=root.clock())
     click.echo(f"deleted {describe(view)}")
 
 
@@ -196,7 +196,8 @@ def suggest(
         length = parse_duration(duration)
     except ValueError as error:
         raise UsageError(Problem(str(error), field="--duration")) from None
-    now = incident.now() if at is None else parse_instant_option(at, "--at")
+    root = Root(Settings() if db is None else Settings(db_url=db))
+    now = root.clock() if at is None else parse_instant_option(at, "--at")
     loaded = load_contract(contract)
     if service not in loaded.services:
         known = ", ".join(loaded.services)
@@ -211,11 +212,9 @@ def suggest(
         raise UsageError(Problem(f"the traffic file has no counts for {service}", str(traffic)))
     busy: list[tuple[int, int]] = []
     if db is not None:
-        engine = connect(db)
-        migrate(engine)
         busy = [
             (w.start, w.end)
-            for w in MaintenanceStore(engine, loaded).all(include_cancelled=False)
+            for w in root.maintenance(loaded).all(include_cancelled=False)
             if w.services == "*" or service in w.services
         ]
     earliest = now + maintenance_notice(loaded, service)

@@ -4,14 +4,14 @@ outages and claims for a contract, from our JSON Lines or a helpdesk's export.""
 from __future__ import annotations
 
 import getpass
-import time
 from pathlib import Path
 
 import click
 
-from slaledger.app import import_record_file
-from slaledger.cli.errors import reports_user_errors
-from slaledger.files.imports.record_files import RECORD_FORMATS, RecordFormat
+from slaledger.app import Root, Settings, import_records
+from slaledger.cli.user_errors import reports_user_errors
+from slaledger.files.contract_file import load_contract
+from slaledger.files.imports.record_files import RECORD_FORMATS, RecordFormat, read_record_file
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 
@@ -76,18 +76,13 @@ def import_command(
     A record stored before with the same content is unchanged; one whose content changed
     (a ticket that got its reply) replaces the stored version, and the audit log keeps both.
     """
-    read, outcome = import_record_file(
-        contract,
-        file,
-        db,
-        fmt,
-        now=time.time_ns() // 1000,
-        actor=actor,
-        severity_map=severity_map,
-        customer_map=customer_map,
-        timezone=timezone,
+    loaded = load_contract(contract)
+    imported = read_record_file(
+        file, fmt, severity_map=severity_map, customer_map=customer_map, timezone=timezone
     )
+    root = Root(Settings(db_url=db))
+    outcome = import_records(root.engine, loaded, imported, now=root.clock(), actor=actor)
     click.echo(
-        f"{file}: {read} records read: {outcome.new} new, "
+        f"{file}: {len(imported.records)} records read: {outcome.new} new, "
         f"{outcome.replaced} replaced, {outcome.unchanged} unchanged"
     )

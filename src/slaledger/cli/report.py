@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from slaledger.app import report_from_db, report_from_files
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import Root, Settings, Settlement, report_from_files, report_from_store
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.errors import Problem, UsageError
+from slaledger.files.customers_file import load_customers
 from slaledger.files.report_render import FORMATS, render_report
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -72,5 +73,7 @@ def command(
         report = report_from_files(contract, probes, events, month, at, records, customers)
     else:
         assert db is not None
-        report = report_from_db(contract, db, events, month, at, records, customers)
+        asked = Settlement.load(contract, events, month, at, records)
+        book = None if customers is None else load_customers(customers, asked.contract)
+        report = report_from_store(Root(Settings(db_url=db)).stores(), asked, book, records)
     click.echo(render_report(report, fmt), nl=False)

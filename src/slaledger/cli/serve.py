@@ -8,23 +8,21 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import click
 from sqlalchemy.engine import make_url
 
-from slaledger.app import PublishOptions, build_publishing
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import Root, Settings
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.contract import NO_LOCATIONS_WARNING, Contract
 from slaledger.core.durations import parse_duration
 from slaledger.core.events import Events
 from slaledger.errors import Problem, UsageError
 from slaledger.files.contract_file import load_contract
 from slaledger.files.events_file import load_events
-from slaledger.store.database import DEFAULT_URL, connect, migrate
-from slaledger.store.observation_store import ObservationStore
+from slaledger.store.database import DEFAULT_URL
 from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
-from slaledger.store.tokens import TokenInfo, TokenStore
+from slaledger.store.tokens import TokenInfo
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _LOCATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -145,8 +143,8 @@ def command(
     # Imported here: the server's dependencies (uvicorn, FastAPI, aiohttp) would otherwise
     # slow down every other command's start.
     from slaledger.notify.email_sender import SmtpSettings  # noqa: PLC0415
-    from slaledger.probes.scheduler import checks_for_location, wall_clock  # noqa: PLC0415
-    from slaledger.web.server import Listening, Publishing, serve  # noqa: PLC0415
+    from slaledger.probes.scheduler import checks_for_location  # noqa: PLC0415
+    from slaledger.web.server import Listening  # noqa: PLC0415
 
     if not _LOCATION.match(location):
         raise UsageError(
@@ -177,37 +175,34 @@ def command(
             )
         )
     windows = Events() if events is None else load_events(events, loaded)
-    engine = connect(db)
-    migrate(engine)
-    tokens = TokenStore(engine)
+    smtp = None
+    if smtp_host is not None:
+        smtp = SmtpSettings(
+            host=smtp_host,
+            port=smtp_port,
+            from_address=smtp_from or "",  # empty: status@ the public URL's host
+            starttls=smtp_starttls,
+            username=smtp_user,
+            password=os.environ.get("SLALEDGER_SMTP_PASSWORD"),
+        )
+    root = Root(
+        Settings(
+            db_url=db,
+            public_url=public_url,
+            smtp=smtp,
+            allow_private_webhooks=allow_private_webhooks,
+            raw_days=raw_days,
+            minute_days=minute_days,
+            every_seconds=refresh_seconds,
+            signing_key=signing_key,
+        )
+    )
+    tokens = root.tokens()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
     check_retention(raw_days, minute_days)
-
-    def publish(listening_url: str) -> Publishing:
-        url = public_url or listening_url
-        smtp = None
-        if smtp_host is not None:
-            smtp = SmtpSettings(
-                host=smtp_host,
-                port=smtp_port,
-                from_address=smtp_from or f"status@{make_url_host(url)}",
-                starttls=smtp_starttls,
-                username=smtp_user,
-                password=os.environ.get("SLALEDGER_SMTP_PASSWORD"),
-            )
-        options = PublishOptions(
-            url,
-            smtp,
-            allow_private_webhooks,
-            raw_days,
-            minute_days,
-            every_seconds=refresh_seconds,
-            signing_key=signing_key,
-        )
-        return build_publishing(loaded, windows, engine, db, wall_clock, options)
 
     def announce(listening: Listening) -> None:
         shown_db = make_url(db).render_as_string(hide_password=True)
@@ -239,18 +234,14 @@ def command(
         for warning in location_warnings(loaded, agents):
             click.echo(f"warning: {warning}", err=True)
 
-    serve(
+    root.serve(
         loaded,
         windows,
-        ObservationStore(engine),
-        tokens,
-        wall_clock,
         host=host,
         port=port,
         location=location,
         probes=not no_probes,
         announce=announce,
-        publish=publish,
         ingest_horizon=horizon,
         trusted_proxies=trusted_proxies,
     )
@@ -283,7 +274,3 @@ def location_warnings(contract: Contract, agents: Sequence[TokenInfo]) -> list[s
             "--location LOCATION (docs/operations.md)"
         )
     return warnings
-
-
-def make_url_host(url: str) -> str:
-    return urlsplit(url).hostname or "localhost"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from slaledger.cli.errors import EXIT_USER_ERROR, reports_user_errors
+from slaledger.app import open_stores
+from slaledger.cli.user_errors import EXIT_USER_ERROR, reports_user_errors
 from slaledger.core.statement_chain import (
     BadFileError,
     ChainBrokenError,
@@ -23,7 +24,6 @@ from slaledger.files.atomic import atomic_write_bytes
 from slaledger.files.contract_file import load_contract
 from slaledger.files.signing_key import generate_key_pair, load_public_key, load_signing_key
 from slaledger.store.database import DEFAULT_URL
-from slaledger.store.tiers import open_stores
 
 EXIT_CHAIN_BROKEN = 1
 _DB = click.option("--db", "db", default=DEFAULT_URL, show_default=True, help="Database URL.")

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
-from slaledger.cli.errors import reports_user_errors
+from slaledger.app import Root, Settings
+from slaledger.cli.user_errors import reports_user_errors
 from slaledger.core.timebase import format_instant
 from slaledger.errors import Problem, UsageError
-from slaledger.store.database import DEFAULT_URL, connect, migrate
+from slaledger.store.database import DEFAULT_URL
 from slaledger.store.tokens import SCOPES, Scope, TokenInfo, TokenStore
 
 _DB = click.option("--db", "db", default=DEFAULT_URL, show_default=True, help="Database URL.")
 
 
 def _tokens(db: str) -> TokenStore:
-    engine = connect(db)
-    migrate(engine)
-    return TokenStore(engine)
+    return Root(Settings(db_url=db)).tokens()
 
 
 @click.group("token")
@@ -45,7 +42,8 @@ def create(scope: Scope, name: str, location: str | None, db: str) -> None:
 
     An agent token is bound to one location: batches it sends for any other are refused.
     """
-    token = _tokens(db).create(scope, name, time.time_ns() // 1000, location=location)
+    root = Root(Settings(db_url=db))
+    token = root.tokens().create(scope, name, root.clock(), location=location)
     click.echo(token)
     where = "" if location is None else f" for location {location}"
     click.echo(

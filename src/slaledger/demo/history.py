@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from slaledger.app import Settlement, issue_statement
+from slaledger.app import Settlement, issue_statement, open_stores
 from slaledger.core.checks import TcpCheck
 from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
@@ -36,7 +36,7 @@ from slaledger.store.figure_store import FigureStore
 from slaledger.store.incident_store import IncidentStore
 from slaledger.store.maintenance_store import MaintenanceStore
 from slaledger.store.record_store import RecordStore
-from slaledger.store.tiers import Stores, open_stores
+from slaledger.store.tiers import Stores
 
 HISTORY_DAYS = 90
 """Days of probes before the demo starts (the status page's bars show 90)."""

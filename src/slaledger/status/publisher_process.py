@@ -9,6 +9,9 @@ cached bytes, never waiting on a settlement.
 The child runs two loops: :meth:`Publisher.tick` every ``every_seconds`` (automatic
 incidents and the snapshot) and :meth:`Publisher.maintain` beside it (figures, statements,
 retention), so catching up on years of history never delays a snapshot.
+
+The child's parts are built in the child by ``build`` (see
+:meth:`slaledger.app.Root.publisher_process`): it opens its own database connections.
 """
 
 from __future__ import annotations
@@ -20,24 +23,12 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-from slaledger.core.contract import Contract
 from slaledger.core.events import Events, merge_events
 from slaledger.core.publication import StatusSnapshot
-from slaledger.files.signing_key import load_signing_key
-from slaledger.notify.messages import Site
-from slaledger.notify.outbox import Notifier
+from slaledger.core.timebase import Clock
 from slaledger.status.publisher import Publisher
-from slaledger.store.database import connect
-from slaledger.store.figure_store import FigureStore
-from slaledger.store.incident_store import IncidentStore
-from slaledger.store.maintenance_store import MaintenanceStore
-from slaledger.store.record_store import RecordStore, StoredRecords
-from slaledger.store.subscriber_store import SubscriberStore
-from slaledger.store.tiers import Stores
 
 log = logging.getLogger("slaledger.publisher")
 
@@ -50,48 +41,12 @@ LATE_FACTOR = 3
 """A snapshot more than this many refresh intervals old (plus a minute) is not current."""
 
 
-def wall_clock() -> int:
-    return time.time_ns() // 1000
+Build = Callable[[], tuple[Publisher, Clock]]
+"""Builds the child's publisher and clock, in the child: picklable (the composition root
+passes a module-level function with its settings)."""
 
 
-@dataclass(frozen=True)
-class PublisherConfig:
-    """Everything the child needs, picklable: it opens its own database connections."""
-
-    contract: Contract
-    file_events: Events
-    db_url: str
-    public_url: str
-    raw_days: int
-    minute_days: int
-    every_seconds: float = 60.0
-    signing_key: Path | None = None
-    """Signs each statement issued (the child loads it)."""
-    clock_start: int | None = None
-    """Replay: the child's clock starts at this instant instead of now (benchmarks over a
-    store recorded as of a fixed date)."""
-
-
-def build_publisher(config: PublisherConfig, clock: Callable[[], int]) -> Publisher:
-    engine = connect(config.db_url)
-    contract = config.contract
-    notifier = Notifier(SubscriberStore(engine), Site.of(contract, config.public_url), clock)
-    return Publisher(
-        contract,
-        config.file_events,
-        Stores.of(engine),
-        IncidentStore(engine, contract),
-        MaintenanceStore(engine, contract),
-        FigureStore(engine, contract.contract),
-        on_change=notifier.on_change,
-        raw_days=config.raw_days,
-        minute_days=config.minute_days,
-        records=StoredRecords(RecordStore(engine), contract.contract),
-        signer=None if config.signing_key is None else load_signing_key(config.signing_key),
-    )
-
-
-def _child(config: PublisherConfig, pipe: Connection) -> None:
+def _child(build: Build, every_seconds: float, pipe: Connection) -> None:
     """The child's main: tick and send snapshots until the parent says stop (or goes away)."""
     # The server stops this process itself, after its own shutdown (Ctrl-C and a SIGTERM
     # sent to the whole process group reach us too); if the server dies, the pipe ends.
@@ -100,14 +55,7 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    clock = wall_clock
-    if config.clock_start is not None:
-        offset = config.clock_start - wall_clock()
-
-        def clock() -> int:
-            return wall_clock() + offset
-
-    publisher = build_publisher(config, clock)
+    publisher, clock = build()
     stopping = threading.Event()
 
     def maintain() -> None:
@@ -118,7 +66,7 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
                 log.exception("figures and retention failed; trying again later")
                 written = 0
             if not written:
-                stopping.wait(config.every_seconds)
+                stopping.wait(every_seconds)
 
     threading.Thread(target=maintain, name="maintain", daemon=True).start()
     try:
@@ -144,7 +92,7 @@ def _child(config: PublisherConfig, pipe: Connection) -> None:
                     pipe.send((_FAILED, f"the publisher cannot build the figures: {reason}"))
                 except (BrokenPipeError, EOFError, OSError):
                     return
-            wait = max(0.0, config.every_seconds - (time.monotonic() - started))
+            wait = max(0.0, every_seconds - (time.monotonic() - started))
             if pipe.poll(wait):
                 return  # the only message the parent sends is stop
     finally:
@@ -158,11 +106,15 @@ class PublisherProcess:
 
     def __init__(
         self,
-        config: PublisherConfig,
+        build: Build,
+        file_events: Events,
+        every_seconds: float = 60.0,
         events: Callable[[], Events] | None = None,
         on_snapshot: Callable[[StatusSnapshot], None] | None = None,
     ) -> None:
-        self.config = config
+        self.build = build
+        self.file_events = file_events
+        self.every_seconds = every_seconds
         self.on_snapshot = on_snapshot
         self._events = events
         self._context = multiprocessing.get_context("spawn")
@@ -179,7 +131,7 @@ class PublisherProcess:
         """The windows in force: the events file's and the operators' (read here, in the
         server's process, for the live figures)."""
         stored = Events() if self._events is None else self._events()
-        return merge_events(self.config.file_events, stored)
+        return merge_events(self.file_events, stored)
 
     def live(self) -> bytes:
         """The month to date (``GET /api/v1/live``) of the latest snapshot."""
@@ -196,14 +148,17 @@ class PublisherProcess:
         if self._failure is not None:
             return self._failure
         late = time.monotonic() - self._received
-        if self._snapshot is not None and late > LATE_FACTOR * self.config.every_seconds + 60:
+        if self._snapshot is not None and late > LATE_FACTOR * self.every_seconds + 60:
             return f"the publisher has sent no figures for {late:.0f} s"
         return None
 
     def _spawn(self) -> Connection:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_child, args=(self.config, theirs), name="slaledger-publisher", daemon=True
+            target=_child,
+            args=(self.build, self.every_seconds, theirs),
+            name="slaledger-publisher",
+            daemon=True,
         )
         process.start()
         theirs.close()

@@ -9,9 +9,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from slaledger.errors import Problem, UsageError
+from slaledger.errors import DatabaseOpenError, Problem, UsageError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_URL = "sqlite:///slaledger.db"
@@ -53,6 +53,41 @@ def connect(url: str) -> Engine:
     except NoSuchModuleError as error:
         raise UsageError(Problem(f"unsupported database driver: {error}", field="--db")) from None
     return engine
+
+
+def open_database(url: str) -> Engine:
+    """The database at ``url``, its schema brought up to date: the one place slaledger opens
+    a database. One that cannot be reached or opened is one line naming the URL (its
+    password hidden), not a traceback."""
+    engine = connect(url)
+    try:
+        migrate(engine)
+    except DBAPIError as error:
+        engine.dispose()
+        if not _cannot_open(error):
+            raise
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseOpenError(
+            Problem(f"cannot open the database {shown}: {_reason(error)}", field="--db")
+        ) from None
+    return engine
+
+
+def _cannot_open(error: DBAPIError) -> bool:
+    """A refused or failed connection, a file that cannot be opened or is no database: not
+    a bug in a migration (those keep their traceback)."""
+    return error.connection_invalidated or type(error).__name__ in {
+        "OperationalError",
+        "InterfaceError",
+        "DatabaseError",
+    }
+
+
+def _reason(error: DBAPIError) -> str:
+    """The driver's first line, e.g. ``unable to open database file`` or ``connection
+    failed: … Connection refused``."""
+    lines = str(error.orig).strip().splitlines()
+    return lines[0].strip() if lines else type(error.orig).__name__
 
 
 def migrate(engine: Engine) -> None:

@@ -15,9 +15,8 @@ from slaledger.core.classified import (
 )
 from slaledger.core.contract import Contract
 from slaledger.core.settle import outcome_rules
-from slaledger.core.timebase import US_PER_DAY
-from slaledger.errors import Problem, SlaledgerError, UsageError, UserError
-from slaledger.store.database import connect, migrate
+from slaledger.core.timebase import US_PER_DAY, format_instant
+from slaledger.errors import ConcurrentChangeError, Problem, UsageError, UserError
 from slaledger.store.minute_tier import MinuteTier
 from slaledger.store.observation_store import ObservationStore
 from slaledger.store.segments import day_of
@@ -39,12 +38,6 @@ class Stores:
     @classmethod
     def of(cls, engine: Engine) -> Stores:
         return cls(engine, ObservationStore(engine), MinuteTier(engine), StatementStore(engine))
-
-
-def open_stores(url: str) -> Stores:
-    engine = connect(url)
-    migrate(engine)
-    return Stores.of(engine)
 
 
 def load_classified(stores: Stores, contract: Contract, start: int, end: int) -> Classified:
@@ -122,6 +115,9 @@ def retain(
                 rolled += 1
                 break
         else:
-            raise SlaledgerError(f"day {day} kept changing while it was rolled up; try again")
+            date = format_instant(day * US_PER_DAY)[:10]
+            raise ConcurrentChangeError(
+                Problem(f"day {date} kept changing while it was rolled up; try again")
+            )
     pruned = stores.minutes.prune_before(day_of(now) - minute_days)
     return RetainOutcome(rolled, pruned)
