@@ -28,9 +28,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
+from slaledger.app import build_clock
 from slaledger.core.checks import Check, HttpCheck
 from slaledger.probes.result import Measurement, ProbeResult
-from slaledger.probes.scheduler import ScheduledCheck, Scheduler, plan, stagger_offset, wall_clock
+from slaledger.probes.scheduler import ScheduledCheck, Scheduler, plan, stagger_offset
 
 LOCAL = "127.0.0.1"
 
@@ -62,6 +63,9 @@ def http(port: int, path: str, interval: str, timeout: str) -> HttpCheck:
     return HttpCheck(type="http", url=url, interval=interval, timeout=timeout)
 
 
+clock_now = build_clock()
+
+
 class Collector:
     def __init__(self) -> None:
         self.results: list[ProbeResult] = []
@@ -74,7 +78,7 @@ async def _run_for(scheduler: Scheduler, seconds: float) -> int:
     """Run for ``seconds``; the instant of the stop."""
     running = asyncio.create_task(scheduler.run())
     await asyncio.sleep(seconds)
-    stopped = wall_clock()
+    stopped = clock_now()
     scheduler.stop()
     await running
     return stopped
@@ -90,7 +94,7 @@ async def on_schedule() -> dict[str, float]:
         reads: list[int] = []
 
         def clock() -> int:
-            reads.append(wall_clock())
+            reads.append(clock_now())
             return reads[-1]
 
         scheduler = Scheduler(entries, "fra", sink, clock=clock, flush_interval=0.1)

@@ -36,7 +36,7 @@ from slaledger.core.records import AnyRecord, Claim, Outage
 from slaledger.core.report import Report
 from slaledger.core.settle import service_period, settle, settle_classified
 from slaledger.core.statement_chain import Signer
-from slaledger.core.timebase import US_PER_DAY, Clock
+from slaledger.core.timebase import US_PER_DAY, Clock, parse_typed_instant
 from slaledger.errors import Problem, RecordsError, UsageError
 from slaledger.files.business_calendars import calendar_of
 from slaledger.files.contract_file import load_contract
@@ -45,7 +45,6 @@ from slaledger.files.customers_file import CustomerBook, load_customers
 from slaledger.files.events_file import load_events
 from slaledger.files.imports import ImportFormat, read_import
 from slaledger.files.imports.helpdesk import ImportedRecords
-from slaledger.files.iso_instants import parse_instant
 from slaledger.files.records_jsonl import read_located_records
 from slaledger.files.report_render import render_json
 from slaledger.files.signing_key import SigningKey, load_signing_key
@@ -85,7 +84,7 @@ def parse_month_option(text: str) -> tuple[int, int]:
 
 
 def parse_instant_option(text: str, option: str) -> int:
-    instant = parse_instant(text)
+    instant = parse_typed_instant(text)
     if instant is None:
         raise UsageError(
             Problem(
@@ -502,13 +501,12 @@ class Root:
             raise ValueError("no public URL: give Settings.public_url or where it listens")
         return Site.of(contract, url)
 
-    def notifier(
-        self, contract: Contract, site: Site, wake: Callable[[], None] | None = None
-    ) -> Notifier:
+    def notifier(self, site: Site, wake: Callable[[], None] | None = None) -> Notifier:
+        """Turns incident and maintenance changes into queued notifications; ``wake`` tells
+        the outbox worker (the publisher process has none: its worker runs in the server)."""
         from slaledger.notify.outbox import Notifier  # noqa: PLC0415
         from slaledger.store.subscriber_store import SubscriberStore  # noqa: PLC0415
 
-        del contract  # the site carries what the messages need of it
         subscribers = SubscriberStore(self.engine)
         if wake is None:
             return Notifier(subscribers, site, self.clock)
@@ -528,7 +526,7 @@ class Root:
             self.incidents(contract),
             self.maintenance(contract),
             FigureStore(self.engine, contract.contract),
-            on_change=self.notifier(contract, site).on_change,
+            on_change=self.notifier(site).on_change,
             raw_days=self.settings.raw_days,
             minute_days=self.settings.minute_days,
             records=StoredRecords(RecordStore(self.engine), contract.contract),
@@ -583,7 +581,7 @@ class Root:
             email=None if smtp is None else EmailSender(smtp),
             webhooks=WebhookSender(WebhookSettings(allow_private=settings.allow_private_webhooks)),
         )
-        notifier = self.notifier(contract, site, wake=worker.wake)
+        notifier = self.notifier(site, wake=worker.wake)
         publisher = self.publisher_process(contract, file_events, site.base_url)
         maintenance = self.maintenance(contract)
         publication = Publication(

@@ -21,7 +21,7 @@ from slaledger.errors import Problem, UsageError
 from slaledger.files.contract_file import load_contract
 from slaledger.files.events_file import load_events
 from slaledger.store.database import DEFAULT_URL
-from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS, check_retention
+from slaledger.store.tiers import DEFAULT_MINUTE_DAYS, DEFAULT_RAW_DAYS
 from slaledger.store.tokens import TokenInfo
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
@@ -201,8 +201,6 @@ def command(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-
-    check_retention(raw_days, minute_days)
 
     def announce(listening: Listening) -> None:
         shown_db = make_url(db).render_as_string(hide_password=True)

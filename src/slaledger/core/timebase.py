@@ -1,4 +1,9 @@
-"""Instants as integer microseconds since the Unix epoch (UTC), and conversions."""
+"""Instants as integer microseconds since the Unix epoch (UTC), and conversions.
+
+The one home of parsing an instant from text, one at a time (:func:`parse_instant`, strict;
+:func:`parse_typed_instant`, as a person types it; :func:`yaml_timestamp`, YAML's form);
+:mod:`slaledger.files.iso_instants` reads the strict form in bulk.
+"""
 
 from __future__ import annotations
 
@@ -89,3 +94,47 @@ def floor_minute(instant: int) -> int:
 def ceil_minute(instant: int) -> int:
     """Start of the first UTC minute bucket that begins at or after ``instant``."""
     return -((-instant) // US_PER_MINUTE) * US_PER_MINUTE
+
+
+def parse_typed_instant(text: str) -> int | None:
+    """Microseconds since the epoch of one ISO 8601 instant with ``Z`` or an offset
+    (``2026-11-01T00:00:00Z``, ``2026-11-01 01:00+01:00``), or ``None`` if it is not one."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return to_instant(moment)
+
+
+_YAML_TIMESTAMP = re.compile(
+    r"""^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
+        (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
+        (?:\.(?P<fraction>[0-9]*))?
+        (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9]{1,2})(?::(?P<tz_minute>[0-9]{2}))?))?
+        )?$""",
+    re.X,
+)
+
+
+def yaml_timestamp(text: str) -> datetime | None:
+    """The ``datetime`` of a YAML 1.1 timestamp with a time of day (aware when the text has
+    ``Z`` or an offset); ``None`` for a date alone, other text, or a date that does not
+    exist (2026-02-30T00:00:00Z: validation reports it as not a timestamp)."""
+    match = _YAML_TIMESTAMP.match(text)
+    if match is None or match["hour"] is None:
+        return None
+    fraction = ((match["fraction"] or "") + "000000")[:6]
+    tzinfo: timezone | None = None
+    if match["tz_sign"]:
+        offset = timedelta(hours=int(match["tz_hour"]), minutes=int(match["tz_minute"] or 0))
+        tzinfo = timezone(-offset if match["tz_sign"] == "-" else offset)
+    elif match["tz"]:
+        tzinfo = UTC
+    fields = ("year", "month", "day", "hour", "minute", "second")
+    year, month, day, hour, minute, second = (int(match[name]) for name in fields)
+    try:
+        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tzinfo)
+    except ValueError:
+        return None

@@ -1,25 +1,17 @@
-"""The one home of ISO 8601 instant parsing.
+"""Strict, vectorised parsing of ISO 8601 instants (``2026-10-01T00:00:00[.ffffff](Z|±HH:MM)``)
+into integer microseconds since the epoch, with a mask of the values that are not such.
 
-- :func:`parse_timestamps`: strict and vectorised (``2026-10-01T00:00:00[.ffffff](Z|±HH:MM)``)
-  into integer microseconds since the epoch, with a mask of the values that are not such
-  (observation files and monitor exports);
-- :func:`parse_instant`: one instant typed by a person (a command-line option, a traffic
-  file's hour), as Python's ISO 8601 reader takes it, ``Z`` or an offset required;
-- :func:`yaml_timestamp`: a YAML timestamp scalar (contracts, events files) as a
-  ``datetime``, aware when it has ``Z`` or an offset.
+The bulk half of instant parsing (observation files, monitor exports); one instant at a time
+is parsed in :mod:`slaledger.core.timebase`, the other half, and nowhere else.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
-
-from slaledger.core.timebase import to_instant
 
 BoolArray = NDArray[np.bool_]
 US_PER_SECOND = 1_000_000
@@ -237,51 +229,3 @@ class _ByteMatrix:
         fixed = padded.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, width))
         matrix = fixed.to_numpy().reshape(len(texts), width)
         return cls(matrix, lengths.cast(pl.Int64).to_numpy())
-
-
-# --------------------------------------------------------------------------------------
-# Writing
-
-
-def parse_instant(text: str) -> int | None:
-    """Microseconds since the epoch of one ISO 8601 instant with ``Z`` or an offset
-    (``2026-11-01T00:00:00Z``, ``2026-11-01 01:00+01:00``), or ``None`` if it is not one."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return to_instant(moment)
-
-
-_YAML_TIMESTAMP = re.compile(
-    r"""^(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
-        (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
-        (?:\.(?P<fraction>[0-9]*))?
-        (?:[ \t]*(?P<tz>Z|(?P<tz_sign>[-+])(?P<tz_hour>[0-9]{1,2})(?::(?P<tz_minute>[0-9]{2}))?))?
-        )?$""",
-    re.X,
-)
-
-
-def yaml_timestamp(text: str) -> datetime | None:
-    """The ``datetime`` of a YAML 1.1 timestamp with a time of day (aware when the text has
-    ``Z`` or an offset); ``None`` for a date alone, other text, or a date that does not
-    exist (2026-02-30T00:00:00Z: validation reports it as not a timestamp)."""
-    match = _YAML_TIMESTAMP.match(text)
-    if match is None or match["hour"] is None:
-        return None
-    fraction = ((match["fraction"] or "") + "000000")[:6]
-    tzinfo: timezone | None = None
-    if match["tz_sign"]:
-        offset = timedelta(hours=int(match["tz_hour"]), minutes=int(match["tz_minute"] or 0))
-        tzinfo = timezone(-offset if match["tz_sign"] == "-" else offset)
-    elif match["tz"]:
-        tzinfo = UTC
-    fields = ("year", "month", "day", "hour", "minute", "second")
-    year, month, day, hour, minute, second = (int(match[name]) for name in fields)
-    try:
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tzinfo)
-    except ValueError:
-        return None

@@ -13,10 +13,9 @@ import io
 from collections.abc import Collection
 from pathlib import Path
 
-from slaledger.core.timebase import US_PER_HOUR
+from slaledger.core.timebase import US_PER_HOUR, parse_typed_instant
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import decode_utf8, read_input
-from slaledger.files.iso_instants import parse_instant
 
 COLUMNS = ("hour", "service", "requests")
 Traffic = dict[str, dict[int, int]]
@@ -97,7 +96,7 @@ def read_traffic(path: Path, service_ids: Collection[str]) -> Traffic:
 
 def _hour(text: str, source: str, line: int) -> int:
     expected = "expected the start of a UTC hour in ISO 8601 with Z or an offset"
-    instant = parse_instant(text) if "T" in text else None
+    instant = parse_typed_instant(text) if "T" in text else None
     if instant is None:
         raise TrafficError(
             Problem(f"{expected}, e.g. 2026-10-12T03:00:00Z, got {text!r}", source, line, "hour")

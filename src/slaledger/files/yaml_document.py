@@ -38,9 +38,9 @@ from ruamel.yaml.events import AliasEvent
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 
+from slaledger.core.timebase import yaml_timestamp
 from slaledger.errors import Problem, UserError
 from slaledger.files.atomic import decode_utf8, read_input
-from slaledger.files.iso_instants import yaml_timestamp
 
 DocPath = tuple[str | int, ...]
 """Keys and list indexes from the top of a document down to one value."""
