@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from slaledger import app
+from slaledger.app import root
 from slaledger.cli import incident
 from slaledger.store.audit_log import AuditLog
 from slaledger.store.database import connect
@@ -37,7 +37,7 @@ services:
 def cli(tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     contract = tmp_path / "contract.yaml"
     contract.write_text(CONTRACT_YAML, encoding="utf-8")
-    monkeypatch.setattr(app, "wall_clock", lambda: NOW)
+    monkeypatch.setattr(root, "wall_clock", lambda: NOW)
     return CliRunner(env={"SLALEDGER_CONTRACT": str(contract)})
 
 

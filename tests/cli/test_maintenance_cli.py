@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from slaledger import app
+from slaledger.app import root
 from slaledger.cli import maintenance
 from slaledger.core.timebase import format_instant
 
@@ -34,7 +34,7 @@ services:
 def contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "contract.yaml"
     path.write_text(CONTRACT_YAML, encoding="utf-8")
-    monkeypatch.setattr(app, "wall_clock", lambda: NOW)
+    monkeypatch.setattr(root, "wall_clock", lambda: NOW)
     return path
 
 
