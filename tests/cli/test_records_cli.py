@@ -89,6 +89,21 @@ def test_a_record_the_contract_does_not_declare_is_refused_naming_its_line(
     assert (run.code, run.out, run.err) == (2, "", f"error: {records}:2: {expected}\n")
 
 
+def test_a_record_from_the_future_is_refused_naming_its_line(
+    run_cli: Callable[..., Run], contracts: Path, tmp_path: Path
+) -> None:
+    contract = contracts / "hosting-pop.yaml"
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    records = tmp_path / "records.jsonl"
+    records.write_text(f"{TICKET}\n{SWAP.replace('2026-10-07T13', '2099-10-07T13')}\n")
+    run = run_cli("records", "import", contract, records, "--db", db)
+    assert (run.code, run.out) == (2, "")
+    assert run.err.startswith(
+        f"error: {records}:2: replaced: expected an instant at or before now ("
+    )
+    assert run.err.endswith("), got 2099-10-07T13:00:00Z\n")
+
+
 def test_db_report_settles_commitments_from_stored_records_like_the_records_file(
     run_cli: Callable[..., Run], contracts: Path, demo_files: Path, store_url: str
 ) -> None:

@@ -141,6 +141,11 @@ def test_a_batch_is_stored_then_unchanged_then_replaced_and_audited(server: Serv
             [TICKET, TICKET],
             "records[1].id: expected each ticket once, got 'T-1' again (first at #0)",
         ),
+        (
+            [TICKET | {"responses": [{"at": "2026-10-20T00:00:00Z", "by": "human"}]}],
+            "records[0].responses[0].at: expected an instant at or before now "
+            "(2026-10-09T12:40:30Z), got 2026-10-20T00:00:00Z",
+        ),
     ],
 )
 def test_a_bad_record_is_a_422_naming_it_and_nothing_is_stored(

@@ -388,7 +388,7 @@ def import_records(
     its line and nothing of the file is stored."""
     from slaledger.store.record_store import RecordStore  # noqa: PLC0415
 
-    mistakes = check_batch(contract, imported.records)
+    mistakes = check_batch(contract, imported.records, now)
     if mistakes:
         raise RecordsError(
             [

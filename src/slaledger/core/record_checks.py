@@ -20,6 +20,7 @@ from slaledger.core.records import (
     Ticket,
     record_key,
 )
+from slaledger.core.timebase import format_instant
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,15 @@ def undeclared(contract: Contract, record: AnyRecord) -> tuple[str, str] | None:
     return None
 
 
-def check_batch(contract: Contract, records: Sequence[AnyRecord]) -> list[RecordMistake]:
-    """Every record naming something ``contract`` lacks, and every record whose kind and id
-    an earlier one of the batch already has (a batch holds one version of each record)."""
+def check_batch(contract: Contract, records: Sequence[AnyRecord], now: int) -> list[RecordMistake]:
+    """Every record naming something ``contract`` lacks, holding an instant after ``now`` or
+    before the contract's ``effective_from`` (a stored record must never make a figure look
+    better than what has happened), and every record whose kind and id an earlier one of
+    the batch already has (a batch holds one version of each record)."""
     mistakes: list[RecordMistake] = []
     seen: dict[tuple[str, str], int] = {}
     for index, record in enumerate(records):
-        found = undeclared(contract, record)
+        found = undeclared(contract, record) or _out_of_bounds(contract, record, now)
         if found is not None:
             mistakes.append(RecordMistake(index, *found))
         key = (record.kind, record_key(record))
@@ -67,6 +70,41 @@ def check_batch(contract: Contract, records: Sequence[AnyRecord]) -> list[Record
                 )
             )
     return mistakes
+
+
+def record_instants(record: AnyRecord) -> list[tuple[str, int | None]]:
+    """Every instant ``record`` holds, with the field that holds it."""
+    if isinstance(record, Ticket):
+        instants: list[tuple[str, int | None]] = [("opened", record.opened)]
+        instants += [(f"responses[{i}].at", r.at) for i, r in enumerate(record.responses)]
+        return instants
+    if isinstance(record, HardwareSwap):
+        return [("diagnosed", record.diagnosed), ("replaced", record.replaced)]
+    if isinstance(record, Ddos):
+        return [("detected", record.detected), ("mitigated", record.mitigated)]
+    if isinstance(record, Provisioning):
+        return [("requested", record.requested), ("ready", record.ready)]
+    if isinstance(record, Outage):
+        return [("start", record.start), ("end", record.end)]
+    assert isinstance(record, Claim)
+    return [("received", record.received)]
+
+
+def _out_of_bounds(contract: Contract, record: AnyRecord, now: int) -> tuple[str, str] | None:
+    for field, instant in record_instants(record):
+        if instant is None:
+            continue
+        if instant > now:
+            return field, (
+                f"expected an instant at or before now ({format_instant(now)}), "
+                f"got {format_instant(instant)}"
+            )
+        if contract.start is not None and instant < contract.start:
+            return field, (
+                f"expected an instant at or after the contract's effective_from "
+                f"({format_instant(contract.start)}), got {format_instant(instant)}"
+            )
+    return None
 
 
 def _key_fields(record: AnyRecord) -> str:

@@ -95,11 +95,12 @@ def _store(api: RecordsApi, items: list[Any], actor: str) -> dict[str, int]:
         index = (problem.line or 1) - 1
         where = f"records[{index}]" + (f".{problem.field}" if problem.field else "")
         raise HttpError(422, f"{where}: {problem.message}") from None
-    mistakes = check_batch(api.contract, records)
+    now = api.clock()
+    mistakes = check_batch(api.contract, records, now)
     if mistakes:
         first = mistakes[0]
         raise HttpError(422, f"records[{first.index}].{first.field}: {first.message}")
-    outcome = api.store.store(api.contract.contract, records, now=api.clock(), actor=actor)
+    outcome = api.store.store(api.contract.contract, records, now=now, actor=actor)
     return {"new": outcome.new, "replaced": outcome.replaced, "unchanged": outcome.unchanged}
 
 
